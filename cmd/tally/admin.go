@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"tally"
+	"tally/accounts"
+	"tally/migrations"
+)
+
+func runMigrate(ctx context.Context, cfg Config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tally migrate\n\nApplies River's and Tally's pending migrations. Safe to run again.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Up(ctx, pool, log); err != nil {
+		return err
+	}
+	log.Info("database is up to date")
+	return nil
+}
+
+func runUser(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		fmt.Fprintln(out, "Usage: tally user add -email EMAIL -role ROLE [-name NAME]\n\nThe password is read from TALLY_PASSWORD or, if unset, from standard input.")
+		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+			return nil
+		}
+		return fmt.Errorf("unknown user command %q", args[0])
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tally user add -email EMAIL -role ROLE [-name NAME]\n\n"+
+			"Creates a user. The password is read from TALLY_PASSWORD or, if unset, from the first line of standard input.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	email := fs.String("email", "", "the user's email, used to sign in")
+	name := fs.String("name", "", "the user's name")
+	role := fs.String("role", "staff", "admin, staff, operator or engineer")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	password := os.Getenv("TALLY_PASSWORD")
+	if password == "" {
+		fmt.Fprint(out, "Password: ")
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("no password given (set TALLY_PASSWORD or type it)")
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	u, err := accounts.NewService(pool, false).Create(ctx, accounts.NewUser{
+		Email: *email, Name: *name, Role: tally.Role(*role), Password: password,
+	})
+	if err != nil {
+		return fmt.Errorf("%s", tally.ErrorMessage(err))
+	}
+	fmt.Fprintf(out, "Created %s (%s), id %d.\n", u.Email, u.Role, u.ID)
+	return nil
+}
+
+func runSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tally seed [flags]\n\nFills the database with demo data. Safe to run again.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	demo := fs.Bool("demo-accounts", false, "also create the demo accounts (one per role, password "+accounts.DemoPassword+")")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Up(ctx, pool, log); err != nil {
+		return err
+	}
+	if *demo {
+		if err := accounts.NewService(pool, true).EnsureDemoAccounts(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "Demo accounts ready.")
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"tally/accounts"
+	"tally/jobs"
+	"tally/migrations"
+	"tally/web"
+)
+
+func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, serveWeb, work bool) error {
+	name := map[[2]bool]string{{true, true}: "serve", {true, false}: "web", {false, true}: "worker"}[[2]bool{serveWeb, work}]
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: tally %s [flags]\n\nRuns %s. Applies pending migrations first.\n\nFlags:\n", name,
+			map[string]string{"serve": "the web console and the workers in one process", "web": "the web console only", "worker": "the River workers only"}[name])
+		fs.PrintDefaults()
+	}
+	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "demo mode: create the demo accounts and let them sign in (TALLY_DEMO)")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on (TALLY_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.log(log)
+
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Up(ctx, pool, log); err != nil {
+		return err
+	}
+
+	river, err := jobs.NewClient(pool, jobs.Config{Work: work, Logger: log})
+	if err != nil {
+		return err
+	}
+	if work {
+		if err := river.Start(ctx); err != nil {
+			return err
+		}
+		log.Info("workers started")
+	}
+
+	errc := make(chan error, 1)
+	var srv *http.Server
+	if serveWeb {
+		if cfg.Demo {
+			if err := accounts.NewService(pool, true).EnsureDemoAccounts(ctx); err != nil {
+				return err
+			}
+		}
+		handler := web.New(web.Config{
+			Demo: cfg.Demo, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy, Logger: log,
+		}, pool)
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return err
+		}
+		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- srv.Serve(ln) }()
+		fmt.Printf("\nTally is running at %s\n", publicURL(ln.Addr(), cfg.Addr))
+		if cfg.Demo {
+			fmt.Printf("Demo accounts (password %q):\n", accounts.DemoPassword)
+			for _, a := range accounts.DemoAccounts {
+				fmt.Printf("  %-22s %s\n", a.Email, a.Role)
+			}
+		}
+		fmt.Println("Press Ctrl-C to stop.")
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if srv != nil {
+		if err := srv.Shutdown(shutdown); err != nil {
+			log.Error("web shutdown", "err", err)
+		}
+	}
+	if work {
+		if err := river.Stop(shutdown); err != nil {
+			log.Error("workers shutdown", "err", err)
+		}
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func openPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach the database at %s: %w", redact(cfg.DatabaseURL), err)
+	}
+	return pool, nil
+}
+
+// publicURL is the address to print: "localhost" for a loopback or unspecified host.
+func publicURL(addr net.Addr, configured string) string {
+	host, _, _ := net.SplitHostPort(configured)
+	port := addr.(*net.TCPAddr).Port
+	if host == "" || host == "0.0.0.0" || host == "::" || host == "127.0.0.1" {
+		host = "localhost"
+	}
+	return fmt.Sprintf("http://%s:%d", host, port)
+}

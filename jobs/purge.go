@@ -1,0 +1,36 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"tally/queries"
+)
+
+// PurgeArgs deletes what is kept only for a while: expired sessions and old sign-in attempts.
+type PurgeArgs struct{}
+
+// Kind is the job's name in River.
+func (PurgeArgs) Kind() string { return "purge" }
+
+// InsertOpts puts the job on the maintenance queue, once per period.
+func (PurgeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}}
+}
+
+// PurgeWorker works PurgeArgs. Deleting what is already gone does nothing, so it may run twice.
+type PurgeWorker struct {
+	river.WorkerDefaults[PurgeArgs]
+	q *queries.Queries
+}
+
+// Work deletes expired sessions and sign-in attempts older than a day.
+func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error {
+	if _, err := w.q.SessionPurgeExpired(ctx); err != nil {
+		return err
+	}
+	_, err := w.q.LoginAttemptPurge(ctx, time.Now().Add(-24*time.Hour))
+	return err
+}

@@ -1,0 +1,83 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"tally"
+)
+
+// chrome starts headless Chromium for a browser test. Without Chromium the test is skipped,
+// except under CI=true, where a skipped browser test would hide a broken install: it fails.
+func chrome(t *testing.T) context.Context {
+	t.Helper()
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("Chromium is not installed, and CI=true needs the browser tests (apt-get install chromium)")
+		}
+		t.Skip("Chromium is not installed; browser tests skipped (apt-get install chromium)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+func TestBrowserStaffSignsIn(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.user("kim@example.com", tally.RoleStaff)
+	ctx := chrome(t)
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
+		chromedp.Submit(chromedp.CSS(`[data-testid="login-form"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dashboard-numbers`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heading := text(t, ctx, `h1`)
+	who := text(t, ctx, `[data-testid="whoami"]`)
+	staffCount := text(t, ctx, `[data-testid="users-staff"] .card-value`)
+	if heading != "Dashboard" || !strings.Contains(who, "kim@example.com") || staffCount != "1" {
+		t.Errorf("dashboard shows heading %q, user %q, staff count %q", heading, who, staffCount)
+	}
+}
+
+// text returns the text of the first element matching the CSS selector.
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", css, err)
+	}
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"tally"
+	"tally/accounts"
+	"tally/views"
+)
+
+func (s *Server) loginPage(c echo.Context) error {
+	if s.sessions.GetInt64(c.Request().Context(), sessionUserID) != 0 {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	p := s.page(c, "Sign in", "")
+	if c.QueryParam("signed_out") != "" && p.Flash.Message == "" {
+		p.Flash = views.Flash{Kind: "info", Message: "You are signed out."}
+	}
+	return render(c, http.StatusOK, views.Login(p, s.loginForm(c.QueryParam("next"))))
+}
+
+func (s *Server) login(c echo.Context) error {
+	ctx := c.Request().Context()
+	email, password := c.FormValue("email"), c.FormValue("password")
+	user, err := s.accounts.Authenticate(ctx, email, password, c.RealIP())
+	if code := tally.ErrorCode(err); code == tally.EUNAUTHORIZED || code == tally.ETOOMANY {
+		f := s.loginForm(c.FormValue("next"))
+		f.Email, f.Error = strings.TrimSpace(email), tally.ErrorMessage(err)
+		return render(c, errorStatus[code], views.Login(s.page(c, "Sign in", ""), f))
+	} else if err != nil {
+		return err
+	}
+	// A new session token at sign-in (no fixation) and a new CSRF token with it.
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessionUserID, user.ID)
+	s.sessions.Put(ctx, sessionCSRF, newToken())
+	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if err := s.sessions.Destroy(c.Request().Context()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/login?signed_out=1")
+}
+
+func (s *Server) loginForm(next string) views.LoginForm {
+	f := views.LoginForm{Next: safeNext(next)}
+	if s.cfg.Demo {
+		f.DemoPassword = accounts.DemoPassword
+		for _, a := range accounts.DemoAccounts {
+			f.DemoAccounts = append(f.DemoAccounts, views.DemoAccount{Email: a.Email, Role: string(a.Role)})
+		}
+	}
+	return f
+}
+
+// safeNext keeps redirects after sign-in on this site: a local path or the dashboard.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"tally"
+	"tally/views"
+)
+
+// Session keys.
+const (
+	sessionUserID    = "user_id"
+	sessionCSRF      = "csrf"
+	sessionFlashKind = "flash_kind"
+	sessionFlashText = "flash_text"
+)
+
+// Context keys.
+const (
+	ctxUser    = "tally.user"
+	ctxSession = "tally.session" // set once the session is loaded
+)
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err) // write the response now, so the status below is the real one
+		}
+		req, res := c.Request(), c.Response()
+		level := slog.LevelInfo
+		if res.Status >= 500 {
+			level = slog.LevelError
+		}
+		attrs := []any{
+			"request_id", res.Header().Get(echo.HeaderXRequestID),
+			"method", req.Method, "path", req.URL.Path, "status", res.Status,
+			"took", time.Since(start).Round(time.Microsecond), "ip", c.RealIP(),
+		}
+		if u, ok := c.Get(ctxUser).(*views.SignedIn); ok {
+			attrs = append(attrs, "user", u.Email)
+		}
+		s.log.Log(req.Context(), level, "request", attrs...)
+		return nil
+	}
+}
+
+// contentSecurityPolicy allows scripts and styles from Tally's own origin only: no inline
+// script, no eval, no inline style.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+// csrf keeps a random token in the session and requires it on every state-changing
+// request, as the X-CSRF-Token header (htmx, from hx-headers on <body>) or the _csrf form
+// field (plain forms). A missing or wrong token is a 403 and the handler never runs.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(ctxSession, true)
+		ctx := c.Request().Context()
+		token := s.sessions.GetString(ctx, sessionCSRF)
+		if token == "" {
+			token = newToken()
+			s.sessions.Put(ctx, sessionCSRF, token)
+		}
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		sent := c.Request().Header.Get("X-CSRF-Token")
+		if sent == "" {
+			sent = c.FormValue("_csrf")
+		}
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			return tally.Errorf(tally.EFORBIDDEN, "This form has expired or did not come from Tally. Reload the page and try again.")
+		}
+		return next(c)
+	}
+}
+
+// requireUser lets signed-in, enabled users through and sends everyone else to sign in.
+// It reads the user on every request, so a role change or a disabled account counts at once.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		id := s.sessions.GetInt64(ctx, sessionUserID)
+		if id != 0 {
+			u, err := s.accounts.Get(ctx, id)
+			switch {
+			case err == nil && u.DisabledAt == nil && (!u.Demo || s.cfg.Demo):
+				c.Set(ctxUser, &views.SignedIn{ID: u.ID, Email: u.Email, Name: u.Name, Role: tally.Role(u.Role)})
+				return next(c)
+			case err != nil && tally.ErrorCode(err) != tally.ENOTFOUND:
+				return err
+			}
+			if err := s.sessions.Destroy(ctx); err != nil {
+				return err
+			}
+		}
+		loginURL := "/login"
+		if c.Request().Method == http.MethodGet && c.Request().URL.Path != "/" {
+			loginURL += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+		}
+		if c.Request().Header.Get("HX-Request") == "true" {
+			c.Response().Header().Set("HX-Redirect", loginURL)
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		return c.Redirect(http.StatusSeeOther, loginURL)
+	}
+}
+
+// requireRole refuses users whose role does not allow need; admin passes everywhere.
+func requireRole(need tally.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if u := currentUser(c); !u.Can(need) {
+				return tally.Errorf(tally.EFORBIDDEN, "This needs the %s role; you are signed in as %s.", need, u.Role)
+			}
+			return next(c)
+		}
+	}
+}
+
+func currentUser(c echo.Context) *views.SignedIn {
+	u, _ := c.Get(ctxUser).(*views.SignedIn)
+	return u
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(errors.New("crypto/rand failed"))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
