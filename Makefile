@@ -12,8 +12,8 @@ PG := scripts/pg.sh
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-run: build ## start PostgreSQL, migrate, seed demo data, serve Tally with workers at http://localhost:8080
-	@$(PG) with bash -c 'bin/tally seed --demo-accounts && exec bin/tally serve --demo'
+run: build ## start PostgreSQL, seed demo data, run Tally (web, workers, partner simulator) at http://localhost:8080
+	@$(PG) with scripts/run.sh
 
 test: ## start PostgreSQL, then run every test (browser tests need chromium)
 	@$(PG) with go test -count=1 ./...

@@ -1,5 +1,5 @@
 // Package jobs holds Tally's River jobs: their arguments, their workers, the periodic
-// schedule, and the River client built from them.
+// schedule, the partner API client, and the River client built from them.
 package jobs
 
 import (
@@ -23,38 +23,61 @@ const (
 
 // Config is what the workers need to know.
 type Config struct {
-	// Work makes the client work jobs; without it the client only inserts them (a web-only process).
-	Work   bool
 	Logger *slog.Logger
+	// PartnerURL is the partner API's base address; PartnerTimeout bounds each call.
+	PartnerURL     string
+	PartnerTimeout time.Duration
+	// ExpireEvery is how often held reservations past their hold are expired.
+	ExpireEvery time.Duration
 	// PurgeEvery is how often old sessions, sign-in attempts and idempotency keys are purged.
 	PurgeEvery time.Duration
+	// FetchPoll is how often a worker polls for new jobs when no notification arrives.
+	FetchPoll time.Duration
 }
 
 // Client is the River client of this application.
 type Client = river.Client[pgx.Tx]
 
-// NewClient builds the River client. With cfg.Work it has the queues, the workers and the
-// periodic jobs; without, it can only insert (every process inserts jobs in its transactions).
-func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
-	rc := &river.Config{Logger: cfg.Logger}
-	if cfg.Work {
-		if cfg.PurgeEvery == 0 {
-			cfg.PurgeEvery = time.Hour
-		}
-		q := queries.New(pool)
-		workers := river.NewWorkers()
-		river.AddWorker(workers, &PurgeWorker{q: q})
-		rc.Workers = workers
-		rc.Queues = map[string]river.QueueConfig{
+// NewInserter returns a River client that only inserts jobs and reads them (every process
+// that acts inserts jobs in its transactions); it works none.
+func NewInserter(pool *pgxpool.Pool, log *slog.Logger) (*Client, error) {
+	return river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log})
+}
+
+// NewWorkerClient returns a River client with the queues, the workers and the periodic jobs.
+// holds does the expiry of held reservations, which belongs to the reservations package.
+func NewWorkerClient(pool *pgxpool.Pool, cfg Config, holds HoldExpirer) (*Client, error) {
+	if cfg.PartnerTimeout == 0 {
+		cfg.PartnerTimeout = 10 * time.Second
+	}
+	if cfg.ExpireEvery == 0 {
+		cfg.ExpireEvery = time.Minute
+	}
+	if cfg.PurgeEvery == 0 {
+		cfg.PurgeEvery = time.Hour
+	}
+	partner := NewPartner(cfg.PartnerURL, cfg.PartnerTimeout)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &NotifyCustomerWorker{partner: partner})
+	river.AddWorker(workers, &PartnerPayoutWorker{partner: partner})
+	river.AddWorker(workers, &ExpireHoldsWorker{holds: holds})
+	river.AddWorker(workers, &PurgeWorker{q: queries.New(pool)})
+	return river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger:            cfg.Logger,
+		FetchPollInterval: cfg.FetchPoll,
+		Workers:           workers,
+		Queues: map[string]river.QueueConfig{
 			QueueDefault:     {MaxWorkers: 20},
-			QueuePartner:     {MaxWorkers: 5},
+			QueuePartner:     {MaxWorkers: 10},
 			QueueMaintenance: {MaxWorkers: 2},
-		}
-		rc.PeriodicJobs = []*river.PeriodicJob{
+		},
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.ExpireEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return ExpireHoldsArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "expire_holds"}),
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.PurgeEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "purge"}),
-		}
-	}
-	return river.NewClient(riverpgxv5.New(pool), rc)
+		},
+	})
 }

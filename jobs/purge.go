@@ -9,7 +9,8 @@ import (
 	"tally/queries"
 )
 
-// PurgeArgs deletes what is kept only for a while: expired sessions and old sign-in attempts.
+// PurgeArgs deletes what is kept only for a while: expired sessions, sign-in attempts and
+// idempotency keys older than a day.
 type PurgeArgs struct{}
 
 // Kind is the job's name in River.
@@ -26,11 +27,15 @@ type PurgeWorker struct {
 	q *queries.Queries
 }
 
-// Work deletes expired sessions and sign-in attempts older than a day.
+// Work deletes expired sessions, and sign-in attempts and idempotency keys older than a day.
 func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[PurgeArgs]) error {
+	dayAgo := time.Now().Add(-24 * time.Hour)
 	if _, err := w.q.SessionPurgeExpired(ctx); err != nil {
 		return err
 	}
-	_, err := w.q.LoginAttemptPurge(ctx, time.Now().Add(-24*time.Hour))
+	if _, err := w.q.LoginAttemptPurge(ctx, dayAgo); err != nil {
+		return err
+	}
+	_, err := w.q.IdempotencyKeyPurge(ctx, dayAgo)
 	return err
 }

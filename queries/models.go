@@ -6,7 +6,49 @@ package queries
 
 import (
 	"time"
+
+	"github.com/google/uuid"
 )
+
+type AuditEvent struct {
+	ID             int64
+	At             time.Time
+	ActorID        *int64
+	Actor          string
+	Action         string
+	RecordType     string
+	RecordID       int64
+	FromStatus     *string
+	ToStatus       *string
+	RequestID      *string
+	IdempotencyKey *string
+	Detail         []byte
+}
+
+type Customer struct {
+	ID        int64
+	Name      string
+	Email     string
+	CreatedAt time.Time
+}
+
+type IdempotencyKey struct {
+	ActorID     int64
+	Key         string
+	Fingerprint string
+	Outcome     []byte
+	CreatedAt   time.Time
+}
+
+type LedgerEntry struct {
+	ID            int64
+	TxnID         uuid.UUID
+	ReservationID int64
+	Account       string
+	AmountCents   int64
+	Currency      string
+	CreatedAt     time.Time
+}
 
 type LoginAttempt struct {
 	ID          int64
@@ -16,10 +58,48 @@ type LoginAttempt struct {
 	AttemptedAt time.Time
 }
 
+type Reservation struct {
+	ID            int64
+	SlotID        int64
+	CustomerID    int64
+	Seats         int32
+	AmountCents   int64
+	Currency      string
+	Status        string
+	HoldExpiresAt time.Time
+	CreatedBy     *int64
+	ApprovedBy    *int64
+	ApprovedAt    *time.Time
+	SettledBy     *int64
+	SettledAt     *time.Time
+	ClosedBy      *int64
+	ClosedAt      *time.Time
+	Version       int32
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+type Resource struct {
+	ID        int64
+	Name      string
+	Kind      string
+	CreatedAt time.Time
+}
+
 type Session struct {
 	Token  string
 	Data   []byte
 	Expiry time.Time
+}
+
+type Slot struct {
+	ID         int64
+	ResourceID int64
+	StartsAt   time.Time
+	Capacity   int32
+	Reserved   int32
+	PriceCents int64
+	Currency   string
 }
 
 type User struct {

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tally/accounts"
+	"tally/reservations"
 	"tally/views"
 )
 
@@ -29,6 +30,13 @@ func (s *Server) dashboardNumbers(c echo.Context) error {
 
 func (s *Server) dashboardStats(ctx context.Context) (views.DashboardStats, error) {
 	var st views.DashboardStats
+	y, m, d := time.Now().UTC().Date()
+	today, err := s.q.ReservationStatsSince(ctx, time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		return st, err
+	}
+	st.HeldToday, st.ApprovedToday, st.SettledToday = today.Held, today.Approved, today.Settled
+	st.SettledAmount = reservations.Money(today.SettledCents, "EUR")
 	roles, err := s.q.UserCountByRole(ctx)
 	if err != nil {
 		return st, err

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,36 +15,38 @@ import (
 
 	"tally"
 	"tally/accounts"
+	"tally/internal/fixture"
 	"tally/internal/testdb"
+	"tally/jobs"
+	"tally/reservations"
 	"tally/web"
 )
 
-const testPassword = "a long test password"
+const testPassword = fixture.Password
 
 // app is a running Tally web server on its own database.
 type app struct {
 	t    *testing.T
-	URL  string
-	Pool *pgxpool.Pool
+	URL     string
+	Pool    *pgxpool.Pool
+	Service *reservations.Service
+	Jobs    *jobs.Client
 }
 
 func newApp(t *testing.T) *app {
 	t.Helper()
 	pool := testdb.New(t)
-	srv := httptest.NewServer(web.New(web.Config{Logger: slog.New(slog.DiscardHandler)}, pool))
+	inserter := fixture.Inserter(t, pool)
+	svc := reservations.NewService(pool, inserter, reservations.Config{})
+	srv := httptest.NewServer(web.New(web.Config{Logger: slog.New(slog.DiscardHandler)}, pool, svc, inserter))
 	t.Cleanup(srv.Close)
-	return &app{t: t, URL: srv.URL, Pool: pool}
+	return &app{t: t, URL: srv.URL, Pool: pool, Service: svc, Jobs: inserter}
 }
 
 // user creates an account with role and testPassword.
 func (a *app) user(email string, role tally.Role) accounts.User {
 	a.t.Helper()
-	u, err := accounts.NewService(a.Pool, false).Create(context.Background(),
-		accounts.NewUser{Email: email, Role: role, Password: testPassword})
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return u
+	return fixture.User(a.t, a.Pool, email, role)
 }
 
 // browser is one visitor: a cookie jar, redirects not followed so tests see them.

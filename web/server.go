@@ -15,7 +15,9 @@ import (
 
 	"tally"
 	"tally/accounts"
+	"tally/jobs"
 	"tally/queries"
+	"tally/reservations"
 	"tally/static"
 )
 
@@ -40,12 +42,15 @@ type Server struct {
 	pool     *pgxpool.Pool
 	q        *queries.Queries
 	accounts *accounts.Service
+	bookings *reservations.Service
+	river    *jobs.Client
 	sessions *scs.SessionManager
 	echo     *echo.Echo
 }
 
-// New builds the server and its routes.
-func New(cfg Config, pool *pgxpool.Pool) *Server {
+// New builds the server and its routes. bookings runs the reservation actions; river is used
+// to read jobs (it need not work them).
+func New(cfg Config, pool *pgxpool.Pool, bookings *reservations.Service, river *jobs.Client) *Server {
 	if cfg.SessionIdle == 0 {
 		cfg.SessionIdle = 30 * time.Minute
 	}
@@ -71,6 +76,8 @@ func New(cfg Config, pool *pgxpool.Pool) *Server {
 		pool:     pool,
 		q:        queries.New(pool),
 		accounts: accounts.NewService(pool, cfg.Demo),
+		bookings: bookings,
+		river:    river,
 		sessions: sm,
 		echo:     echo.New(),
 	}
@@ -110,6 +117,16 @@ func (s *Server) routes() {
 	in := app.Group("", s.requireUser)
 	in.GET("/", s.dashboard)
 	in.GET("/dashboard/numbers", s.dashboardNumbers)
+
+	in.GET("/reservations", s.reservationList)
+	in.GET("/reservations/:id", s.reservationShow)
+	in.GET("/reservations/:id/jobs", s.reservationJobs)
+	in.GET("/slots", s.slotList)
+	staff := in.Group("", requireRole(tally.RoleStaff))
+	staff.GET("/reservations/new", s.reservationNew)
+	staff.POST("/reservations", s.reservationCreate)
+	staff.POST("/reservations/bulk-settle", s.reservationBulkSettle)
+	staff.POST("/reservations/:id/:action", s.reservationAct)
 
 	admin := in.Group("", requireRole(tally.RoleAdmin))
 	admin.GET("/users", s.userList)

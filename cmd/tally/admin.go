@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"tally"
 	"tally/accounts"
 	"tally/migrations"
+	"tally/seed"
 )
 
 func runMigrate(ctx context.Context, cfg Config, log *slog.Logger, args []string) error {
@@ -82,10 +84,11 @@ func runUser(ctx context.Context, cfg Config, args []string, out io.Writer) erro
 func runSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tally seed [flags]\n\nFills the database with demo data. Safe to run again.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: tally seed [flags]\n\nFills the database with a demo business. Safe to run again: without -reservations it adds\nnothing once there is data.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	demo := fs.Bool("demo-accounts", false, "also create the demo accounts (one per role, password "+accounts.DemoPassword+")")
+	count := fs.Int("reservations", 0, "add this many reservations, with the slots and customers to hold them, via COPY (0: the demo business, once)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,5 +106,18 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, o
 		}
 		fmt.Fprintln(out, "Demo accounts ready.")
 	}
+	if *count < 0 || *count > 50_000_000 {
+		return fmt.Errorf("-reservations must be between 0 and 50000000")
+	}
+	sum, err := seed.Run(ctx, pool, seed.Options{Reservations: *count, Progress: out, Random: uint64(time.Now().UnixNano())})
+	if err != nil {
+		return err
+	}
+	if sum.Reservations == 0 {
+		fmt.Fprintln(out, "Demo data already there; nothing to add (use -reservations N to add more).")
+		return nil
+	}
+	fmt.Fprintf(out, "Seeded %d resources, %d slots, %d customers, %d reservations, %d ledger entries in %s.\n",
+		sum.Resources, sum.Slots, sum.Customers, sum.Reservations, sum.LedgerEntries, sum.Took.Round(time.Millisecond))
 	return nil
 }

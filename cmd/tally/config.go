@@ -11,6 +11,7 @@ import (
 
 const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/tally?sslmode=disable)
   TALLY_ADDR            address to listen on (default localhost:8080)
+  TALLY_PARTNER_URL     the partner API the workers call (default http://localhost:8081; 'tally partner-sim' serves one)
   TALLY_DEMO            true: demo accounts can sign in (default false; 'make run' turns it on)
   TALLY_SECURE_COOKIES  true: session cookie only over HTTPS (set it when served over TLS)
   TALLY_TRUST_PROXY     true: client address from X-Forwarded-For (only behind a proxy)
@@ -22,6 +23,7 @@ const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://post
 type Config struct {
 	DatabaseURL   string
 	Addr          string
+	PartnerURL    string
 	Demo          bool
 	SecureCookies bool
 	TrustProxy    bool
@@ -33,6 +35,7 @@ func configFromEnv() (Config, error) {
 	cfg := Config{
 		DatabaseURL: env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tally?sslmode=disable"),
 		Addr:        env("TALLY_ADDR", "localhost:8080"),
+		PartnerURL:  env("TALLY_PARTNER_URL", "http://localhost:8081"),
 	}
 	var err error
 	for _, b := range []struct {
@@ -58,7 +61,7 @@ func configFromEnv() (Config, error) {
 
 // log prints the configuration at start, without secrets.
 func (c Config) log(log *slog.Logger) {
-	log.Info("configuration", "database", redact(c.DatabaseURL), "addr", c.Addr, "demo", c.Demo,
+	log.Info("configuration", "database", redact(c.DatabaseURL), "addr", c.Addr, "partner", c.PartnerURL, "demo", c.Demo,
 		"secure_cookies", c.SecureCookies, "trust_proxy", c.TrustProxy, "log_level", c.LogLevel.String())
 }
 

@@ -25,6 +25,7 @@ Commands:
   migrate      apply database migrations (Tally's and River's)
   seed         fill the database with demo data
   user add     create a user account
+  partner-sim  run the simulated partner API (notices, payouts, failure injection)
 
 Run 'tally <command> -h' for a command's flags. Configuration comes from the environment:
 ` + envHelp
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runMigrate(ctx, cfg, log, args)
 	case "seed":
 		return runSeed(ctx, cfg, log, args, out)
+	case "partner-sim":
+		return runPartnerSim(ctx, log, args, out)
 	case "user":
 		return runUser(ctx, cfg, args, out)
 	}

@@ -15,6 +15,7 @@ import (
 	"tally/accounts"
 	"tally/jobs"
 	"tally/migrations"
+	"tally/reservations"
 	"tally/web"
 )
 
@@ -42,15 +43,26 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 		return err
 	}
 
-	river, err := jobs.NewClient(pool, jobs.Config{Work: work, Logger: log})
+	// River's own logs are for operators only when something goes wrong.
+	riverLog := slog.New(log.Handler()).With("component", "river")
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		riverLog = slog.New(leveled{log.Handler(), slog.LevelWarn})
+	}
+	inserter, err := jobs.NewInserter(pool, riverLog)
 	if err != nil {
 		return err
 	}
+	svc := reservations.NewService(pool, inserter, reservations.Config{})
+	var workers *jobs.Client
 	if work {
-		if err := river.Start(ctx); err != nil {
+		workers, err = jobs.NewWorkerClient(pool, jobs.Config{Logger: riverLog, PartnerURL: cfg.PartnerURL}, svc)
+		if err != nil {
 			return err
 		}
-		log.Info("workers started")
+		if err := workers.Start(ctx); err != nil {
+			return err
+		}
+		log.Info("workers started", "partner", cfg.PartnerURL)
 	}
 
 	errc := make(chan error, 1)
@@ -63,7 +75,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 		}
 		handler := web.New(web.Config{
 			Demo: cfg.Demo, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy, Logger: log,
-		}, pool)
+		}, pool, svc, inserter)
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
 			return err
@@ -95,8 +107,8 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 			log.Error("web shutdown", "err", err)
 		}
 	}
-	if work {
-		if err := river.Stop(shutdown); err != nil {
+	if workers != nil {
+		if err := workers.Stop(shutdown); err != nil {
 			log.Error("workers shutdown", "err", err)
 		}
 	}
@@ -126,4 +138,14 @@ func publicURL(addr net.Addr, configured string) string {
 		host = "localhost"
 	}
 	return fmt.Sprintf("http://%s:%d", host, port)
+}
+
+// leveled drops records below min.
+type leveled struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (l leveled) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= l.min && l.Handler.Enabled(ctx, level)
 }

@@ -1,0 +1,64 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Partner calls the partner API over HTTP. Every call carries an idempotency key, so a job
+// that runs twice has one effect.
+type Partner struct {
+	BaseURL string
+	HTTP    *http.Client
+}
+
+// NewPartner returns a Partner for baseURL whose calls time out after timeout.
+func NewPartner(baseURL string, timeout time.Duration) *Partner {
+	return &Partner{BaseURL: baseURL, HTTP: &http.Client{Timeout: timeout}}
+}
+
+// PermanentError is a refusal by the partner (4xx): trying again would get the same answer.
+type PermanentError struct {
+	Status int
+	Body   string
+}
+
+func (e *PermanentError) Error() string {
+	return fmt.Sprintf("partner refused the request: %d %s", e.Status, e.Body)
+}
+
+// post sends body to path. A 2xx is success; a 4xx is a *PermanentError; anything else
+// (5xx, timeout, connection refused) is an error worth retrying.
+func (p *Partner) post(ctx context.Context, path, idempotencyKey string, body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.BaseURL+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", idempotencyKey)
+	res, err := p.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("partner %s: %w", path, err)
+	}
+	defer res.Body.Close()
+	text, _ := io.ReadAll(io.LimitReader(res.Body, 1024))
+	switch {
+	case res.StatusCode >= 200 && res.StatusCode < 300:
+		return nil
+	case res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusRequestTimeout:
+		return &PermanentError{Status: res.StatusCode, Body: string(bytes.TrimSpace(text))}
+	}
+	return fmt.Errorf("partner %s: %d %s", path, res.StatusCode, bytes.TrimSpace(text))
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,57 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+
+	"github.com/riverqueue/river"
+)
+
+// NotifyCustomerWorker posts a notice to the partner's /notices.
+type NotifyCustomerWorker struct {
+	river.WorkerDefaults[NotifyCustomerArgs]
+	partner *Partner
+}
+
+// Work sends the notice; a refusal (4xx) cancels the job, since retrying cannot help.
+func (w *NotifyCustomerWorker) Work(ctx context.Context, job *river.Job[NotifyCustomerArgs]) error {
+	return permanentCancels(w.partner.post(ctx, "/notices", job.Args.IdempotencyKey(), job.Args))
+}
+
+// PartnerPayoutWorker posts a payout to the partner's /payouts.
+type PartnerPayoutWorker struct {
+	river.WorkerDefaults[PartnerPayoutArgs]
+	partner *Partner
+}
+
+// Work asks for the payout. The key is the reservation's, so a payout that succeeded at the
+// partner but whose job died before completing is not paid again on the retry.
+func (w *PartnerPayoutWorker) Work(ctx context.Context, job *river.Job[PartnerPayoutArgs]) error {
+	return permanentCancels(w.partner.post(ctx, "/payouts", job.Args.IdempotencyKey(), job.Args))
+}
+
+// HoldExpirer expires held reservations past their hold, one batch per transaction, and
+// returns how many it expired.
+type HoldExpirer interface {
+	ExpireHolds(ctx context.Context, batchSize int) (int, error)
+}
+
+// ExpireHoldsWorker runs the periodic expiry.
+type ExpireHoldsWorker struct {
+	river.WorkerDefaults[ExpireHoldsArgs]
+	holds HoldExpirer
+}
+
+// Work expires every due hold. It is safe to run on several workers at once (SKIP LOCKED).
+func (w *ExpireHoldsWorker) Work(ctx context.Context, job *river.Job[ExpireHoldsArgs]) error {
+	_, err := w.holds.ExpireHolds(ctx, 500)
+	return err
+}
+
+func permanentCancels(err error) error {
+	var perm *PermanentError
+	if errors.As(err, &perm) {
+		return river.JobCancel(err)
+	}
+	return err
+}

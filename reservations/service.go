@@ -1,0 +1,187 @@
+// Package reservations holds the actions on reservations — reserve, approve, reject, cancel,
+// settle, expire — each one Postgres transaction built from sqlc's conditional updates, with
+// its audit row and its follow-up jobs inserted in that same transaction (DESIGN §3).
+package reservations
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"tally"
+	"tally/queries"
+)
+
+// Reservation statuses (DESIGN §2).
+const (
+	StatusHeld      = "held"
+	StatusApproved  = "approved"
+	StatusRejected  = "rejected"
+	StatusCancelled = "cancelled"
+	StatusExpired   = "expired"
+	StatusSettled   = "settled"
+)
+
+// Statuses lists every status in the order of the state machine.
+var Statuses = []string{StatusHeld, StatusApproved, StatusSettled, StatusRejected, StatusCancelled, StatusExpired}
+
+// Reservation is a reservation row.
+type Reservation = queries.Reservation
+
+// Actor is who acts, and the request it acts through (for the audit trail).
+type Actor struct {
+	ID        int64
+	Email     string
+	RequestID string
+}
+
+// JobInserter inserts River jobs in a transaction; *river.Client is one.
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Config tunes the actions.
+type Config struct {
+	// HoldFor is how long a new reservation holds its seats before it expires.
+	HoldFor time.Duration
+	// FeeBasisPoints is the partner's fee on a settlement, in hundredths of a percent.
+	FeeBasisPoints int64
+	// BatchSize bounds how many reservations one bulk transaction settles.
+	BatchSize int
+}
+
+// Service runs the actions.
+type Service struct {
+	pool *pgxpool.Pool
+	jobs JobInserter
+	cfg  Config
+}
+
+// NewService returns a Service that inserts follow-up jobs with jobs.
+func NewService(pool *pgxpool.Pool, jobs JobInserter, cfg Config) *Service {
+	if cfg.HoldFor == 0 {
+		cfg.HoldFor = 15 * time.Minute
+	}
+	if cfg.FeeBasisPoints == 0 {
+		cfg.FeeBasisPoints = 290
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 50
+	}
+	return &Service{pool: pool, jobs: jobs, cfg: cfg}
+}
+
+// Outcome is what an action did: the reservation as it now is and a sentence for the user.
+// Replayed is true when the idempotency key had been used for this request before, and
+// nothing was done this time.
+type Outcome struct {
+	Reservation Reservation
+	Message     string
+	Replayed    bool
+}
+
+// storedOutcome is what idempotency_keys keeps of an outcome.
+type storedOutcome struct {
+	ReservationID int64  `json:"reservation_id"`
+	Message       string `json:"message"`
+}
+
+// act runs one safe action (DESIGN §3): a transaction that first claims (actor, key), then
+// runs do, then records the outcome under the key, and commits. A key seen before with the
+// same fingerprint returns the stored outcome and does nothing; with another fingerprint it
+// is refused (422); a key whose first request is still running gets a 409. An error from do
+// rolls everything back: no seat taken, no audit row, no job, no key.
+func (s *Service) act(ctx context.Context, actor Actor, key, fingerprint string,
+	do func(q *queries.Queries, tx pgx.Tx) (Outcome, error),
+) (Outcome, error) {
+	if len(key) < 8 || len(key) > 200 {
+		return Outcome{}, tally.Errorf(tally.EINVALID, "This form has no valid request key. Reload the page and try again.")
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	q := queries.New(tx)
+
+	locked, err := q.IdempotencyKeyLock(ctx, queries.IdempotencyKeyLockParams{ActorID: actor.ID, Key: key})
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !locked {
+		return Outcome{}, tally.Errorf(tally.ECONFLICT, "This request is already being processed. Wait a moment, then reload the page.")
+	}
+	prev, err := q.IdempotencyKeyGet(ctx, queries.IdempotencyKeyGetParams{ActorID: actor.ID, Key: key})
+	if err == nil {
+		return s.replay(ctx, q, prev, fingerprint)
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return Outcome{}, err
+	}
+
+	out, err := do(q, tx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	stored, _ := json.Marshal(storedOutcome{ReservationID: out.Reservation.ID, Message: out.Message})
+	if err := q.IdempotencyKeyInsert(ctx, queries.IdempotencyKeyInsertParams{
+		ActorID: actor.ID, Key: key, Fingerprint: fingerprint, Outcome: stored,
+	}); err != nil {
+		return Outcome{}, err
+	}
+	return out, tx.Commit(ctx)
+}
+
+func (s *Service) replay(ctx context.Context, q *queries.Queries, prev queries.IdempotencyKey, fingerprint string) (Outcome, error) {
+	if prev.Fingerprint != fingerprint {
+		return Outcome{}, tally.Errorf(tally.EUNPROCESSABLE,
+			"This form was already used for a different request. Reload the page and try again.")
+	}
+	var stored storedOutcome
+	if err := json.Unmarshal(prev.Outcome, &stored); err != nil {
+		return Outcome{}, err
+	}
+	r, err := q.ReservationGet(ctx, stored.ReservationID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Reservation: r, Message: stored.Message, Replayed: true}, nil
+}
+
+// audit writes the audit row of a change to a reservation.
+func audit(ctx context.Context, q *queries.Queries, actor Actor, key, action string, r Reservation, from string, detail map[string]any) error {
+	d, _ := json.Marshal(detail)
+	if detail == nil {
+		d = []byte("{}")
+	}
+	p := queries.AuditInsertParams{
+		Actor: actor.Email, Action: action, RecordType: "reservation", RecordID: r.ID,
+		ToStatus: &r.Status, Detail: d,
+	}
+	if actor.ID != 0 {
+		p.ActorID = &actor.ID
+	}
+	if from != "" {
+		p.FromStatus = &from
+	}
+	if actor.RequestID != "" {
+		p.RequestID = &actor.RequestID
+	}
+	if key != "" {
+		p.IdempotencyKey = &key
+	}
+	return q.AuditInsert(ctx, p)
+}
+
+// notFound turns pgx.ErrNoRows into ENOTFOUND.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tally.Errorf(tally.ENOTFOUND, format, args...)
+	}
+	return err
+}

@@ -1,0 +1,447 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+	"github.com/riverqueue/river"
+
+	"tally"
+	"tally/jobs"
+	"tally/queries"
+	"tally/reservations"
+	"tally/views"
+)
+
+const pageSize = 50
+
+// listFilter is the reservations list's query string, parsed and checked.
+type listFilter struct {
+	raw                          views.ReservationFilter
+	status, search               *string
+	slotID, resourceID, customer *int64
+	from, before                 *time.Time
+	cursor                       *int64
+}
+
+// parseListFilter reads the list's query string. Anything malformed is EINVALID naming the
+// parameter, so a bad link gives a 400 with a sentence, never a 500.
+func parseListFilter(c echo.Context) (listFilter, error) {
+	f := listFilter{raw: views.ReservationFilter{
+		Status: c.QueryParam("status"), ResourceID: c.QueryParam("resource"), SlotID: c.QueryParam("slot"),
+		CustomerID: c.QueryParam("customer"), From: c.QueryParam("from"), To: c.QueryParam("to"),
+		Search: strings.TrimSpace(c.QueryParam("q")), Sort: c.QueryParam("sort"),
+	}}
+	if s := f.raw.Status; s != "" {
+		if !slices.Contains(reservations.Statuses, s) {
+			return f, tally.Errorf(tally.EINVALID, "Unknown status %q.", s)
+		}
+		f.status = &s
+	}
+	if f.raw.Search != "" {
+		if len(f.raw.Search) > 100 {
+			return f, tally.Errorf(tally.EINVALID, "The search is too long (100 characters at most).")
+		}
+		f.search = &f.raw.Search
+	}
+	if f.raw.Sort != "" && f.raw.Sort != "newest" && f.raw.Sort != "oldest" {
+		return f, tally.Errorf(tally.EINVALID, "Sort by newest or oldest.")
+	}
+	var err error
+	for _, p := range []struct {
+		name, value string
+		dst         **int64
+	}{{"resource", f.raw.ResourceID, &f.resourceID}, {"slot", f.raw.SlotID, &f.slotID}, {"customer", f.raw.CustomerID, &f.customer}, {"cursor", c.QueryParam("cursor"), &f.cursor}} {
+		if *p.dst, err = optionalID(p.name, p.value); err != nil {
+			return f, err
+		}
+	}
+	if f.from, err = optionalDate("from", f.raw.From); err != nil {
+		return f, err
+	}
+	if f.before, err = optionalDate("to", f.raw.To); err != nil {
+		return f, err
+	}
+	if f.before != nil {
+		next := f.before.AddDate(0, 0, 1) // "to" is inclusive: up to the end of that day
+		f.before = &next
+	}
+	return f, nil
+}
+
+// url is the list's address with this filter and the given changes (empty value = removed).
+func (f listFilter) url(changes ...string) string {
+	v := url.Values{}
+	for k, val := range map[string]string{"status": f.raw.Status, "resource": f.raw.ResourceID, "slot": f.raw.SlotID,
+		"customer": f.raw.CustomerID, "from": f.raw.From, "to": f.raw.To, "q": f.raw.Search, "sort": f.raw.Sort} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	for i := 0; i+1 < len(changes); i += 2 {
+		if changes[i+1] == "" {
+			v.Del(changes[i])
+		} else {
+			v.Set(changes[i], changes[i+1])
+		}
+	}
+	if len(v) == 0 {
+		return "/reservations"
+	}
+	return "/reservations?" + v.Encode()
+}
+
+func (s *Server) reservationList(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, err := parseListFilter(c)
+	if err != nil {
+		return err
+	}
+	l := views.ReservationList{Filter: f.raw, AllURL: f.url("status", "")}
+	if l.Rows, err = s.listRows(ctx, f); err != nil {
+		return err
+	}
+	if len(l.Rows) == pageSize {
+		l.NextURL = f.url("cursor", strconv.FormatInt(l.Rows[len(l.Rows)-1].ID, 10))
+	}
+	if f.cursor != nil {
+		l.FirstURL = f.url()
+	}
+	counts, err := s.q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
+		SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer, StartsFrom: f.from, StartsBefore: f.before, Search: f.search,
+	})
+	if err != nil {
+		return err
+	}
+	byStatus := map[string]int64{}
+	for _, c := range counts {
+		byStatus[c.Status] = c.Reservations
+		l.Total += c.Reservations
+	}
+	for _, st := range reservations.Statuses {
+		l.Counts = append(l.Counts, views.StatusCount{Status: st, Count: byStatus[st], URL: f.url("status", st), Active: st == f.raw.Status})
+	}
+	resources, err := s.q.ResourceList(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range resources {
+		l.Resources = append(l.Resources, views.Option{Value: strconv.FormatInt(r.ID, 10), Label: r.Name})
+	}
+	return render(c, http.StatusOK, views.Reservations(s.page(c, "Reservations", "reservations"), l))
+}
+
+// listRows reads one page of the list, keyset-paginated on the reservation id.
+func (s *Server) listRows(ctx context.Context, f listFilter) ([]views.ReservationRow, error) {
+	var rows []views.ReservationRow
+	add := func(r queries.Reservation, startsAt time.Time, resource, customer, email string) {
+		rows = append(rows, views.ReservationRow{
+			ID: r.ID, Status: r.Status, Customer: customer, CustomerEmail: email, Resource: resource,
+			SlotStartsAt: startsAt, Seats: r.Seats, Amount: reservations.Money(r.AmountCents, r.Currency), HoldExpiresAt: r.HoldExpiresAt,
+		})
+	}
+	if f.raw.Sort == "oldest" {
+		list, err := s.q.ReservationListOldest(ctx, queries.ReservationListOldestParams{
+			Status: f.status, SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer,
+			StartsFrom: f.from, StartsBefore: f.before, Search: f.search, AfterID: f.cursor, RowLimit: pageSize,
+		})
+		for _, r := range list {
+			add(r.Reservation, r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail)
+		}
+		return rows, err
+	}
+	list, err := s.q.ReservationListNewest(ctx, queries.ReservationListNewestParams{
+		Status: f.status, SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer,
+		StartsFrom: f.from, StartsBefore: f.before, Search: f.search, BeforeID: f.cursor, RowLimit: pageSize,
+	})
+	for _, r := range list {
+		add(r.Reservation, r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail)
+	}
+	return rows, err
+}
+
+func (s *Server) reservationShow(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathID(c, "reservation")
+	if err != nil {
+		return err
+	}
+	row, err := s.q.ReservationDetail(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tally.Errorf(tally.ENOTFOUND, "There is no reservation #%d.", id)
+	} else if err != nil {
+		return err
+	}
+	d := views.ReservationDetail{Row: row, Amount: reservations.Money(row.Reservation.AmountCents, row.Reservation.Currency)}
+	ledger, err := s.q.LedgerEntryListByReservation(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, e := range ledger {
+		d.Ledger = append(d.Ledger, views.LedgerLine{Txn: e.TxnID.String()[:8], Account: e.Account, Amount: reservations.Money(e.AmountCents, e.Currency), At: e.CreatedAt})
+	}
+	if d.Audit, err = s.q.AuditListByRecord(ctx, queries.AuditListByRecordParams{RecordType: "reservation", RecordID: id}); err != nil {
+		return err
+	}
+	d.Jobs, err = s.jobsOf(ctx, id)
+	if err != nil {
+		s.log.Error("listing a reservation's jobs", "err", err, "reservation", id)
+		d.JobsErr = "The jobs could not be read just now."
+	}
+	return render(c, http.StatusOK, views.Reservation(s.page(c, fmt.Sprintf("Reservation #%d", id), "reservations"), d))
+}
+
+func (s *Server) reservationJobs(c echo.Context) error {
+	id, err := pathID(c, "reservation")
+	if err != nil {
+		return err
+	}
+	lines, err := s.jobsOf(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ReservationJobs(id, lines, ""))
+}
+
+// jobsOf lists a reservation's jobs through River's client API, by the metadata they carry.
+func (s *Server) jobsOf(ctx context.Context, id int64) ([]views.JobLine, error) {
+	res, err := s.river.JobList(ctx, river.NewJobListParams().Metadata(jobs.ReservationMetadata(id)).First(50))
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]views.JobLine, 0, len(res.Jobs))
+	for _, j := range res.Jobs {
+		line := views.JobLine{ID: j.ID, Kind: j.Kind, Queue: j.Queue, State: string(j.State), Attempt: j.Attempt,
+			MaxAttempts: j.MaxAttempts, ScheduledAt: j.ScheduledAt, FinalizedAt: j.FinalizedAt}
+		if n := len(j.Errors); n > 0 {
+			line.LastError = j.Errors[n-1].Error
+		}
+		lines = append(lines, line)
+	}
+	return lines, nil
+}
+
+func (s *Server) reservationNew(c echo.Context) error {
+	f, err := s.newReservationForm(c.Request().Context(), views.NewReservationForm{Seats: "1"})
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.NewReservation(s.page(c, "New reservation", "reservations"), f))
+}
+
+func (s *Server) newReservationForm(ctx context.Context, f views.NewReservationForm) (views.NewReservationForm, error) {
+	f.Key = views.NewKey()
+	slots, err := s.q.SlotListUpcoming(ctx, queries.SlotListUpcomingParams{Since: time.Now(), RowLimit: 500})
+	if err != nil {
+		return f, err
+	}
+	for _, sl := range slots {
+		left := sl.Slot.Capacity - sl.Slot.Reserved
+		label := fmt.Sprintf("%s · %s · %d left · %s", sl.ResourceName, sl.Slot.StartsAt.UTC().Format("Mon 2 Jan 15:04"), left,
+			reservations.Money(sl.Slot.PriceCents, sl.Slot.Currency))
+		if left == 0 {
+			label = fmt.Sprintf("%s · %s · sold out", sl.ResourceName, sl.Slot.StartsAt.UTC().Format("Mon 2 Jan 15:04"))
+		}
+		f.Slots = append(f.Slots, views.Option{Value: strconv.FormatInt(sl.Slot.ID, 10), Label: label})
+	}
+	customers, err := s.q.CustomerList(ctx, 1000)
+	if err != nil {
+		return f, err
+	}
+	for _, cu := range customers {
+		f.Customers = append(f.Customers, views.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name + " · " + cu.Email})
+	}
+	return f, nil
+}
+
+func (s *Server) reservationCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	form := views.NewReservationForm{SlotID: c.FormValue("slot_id"), CustomerID: c.FormValue("customer_id"), Seats: c.FormValue("seats")}
+	n, err := parseNewReservation(form)
+	var out reservations.Outcome
+	if err == nil {
+		out, err = s.bookings.Reserve(ctx, s.actor(c), idempotencyKey(c), n)
+	}
+	if code := tally.ErrorCode(err); code == tally.EINVALID || code == tally.ECONFLICT || code == tally.ENOTFOUND {
+		form.Error = tally.ErrorMessage(err)
+		if form, err = s.newReservationForm(ctx, form); err != nil {
+			return err
+		}
+		status := errorStatus[code]
+		if code == tally.ENOTFOUND {
+			status = http.StatusUnprocessableEntity
+		}
+		return render(c, status, views.NewReservation(s.page(c, "New reservation", "reservations"), form))
+	} else if err != nil {
+		return err
+	}
+	s.flash(c, "ok", out.Message)
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reservations/%d", out.Reservation.ID))
+}
+
+func parseNewReservation(f views.NewReservationForm) (reservations.NewReservation, error) {
+	var n reservations.NewReservation
+	var err error
+	if n.SlotID, err = strconv.ParseInt(f.SlotID, 10, 64); err != nil || n.SlotID <= 0 {
+		return n, tally.Errorf(tally.EINVALID, "Choose a slot.")
+	}
+	if n.CustomerID, err = strconv.ParseInt(f.CustomerID, 10, 64); err != nil || n.CustomerID <= 0 {
+		return n, tally.Errorf(tally.EINVALID, "Choose a customer.")
+	}
+	seats, err := strconv.ParseInt(strings.TrimSpace(f.Seats), 10, 32)
+	if err != nil {
+		return n, tally.Errorf(tally.EINVALID, "Seats must be a whole number from 1 to %d.", reservations.MaxSeats)
+	}
+	n.Seats = int32(seats)
+	return n, n.Validate()
+}
+
+// reservationAct runs approve, reject, cancel or settle on one reservation. From a list row
+// (htmx, view=row) it answers with the new row and a flash; from a plain form, a redirect to
+// the reservation with the flash.
+func (s *Server) reservationAct(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := pathID(c, "reservation")
+	if err != nil {
+		return err
+	}
+	actions := map[string]func(context.Context, reservations.Actor, string, int64) (reservations.Outcome, error){
+		"approve": s.bookings.Approve, "reject": s.bookings.Reject, "cancel": s.bookings.Cancel, "settle": s.bookings.Settle,
+	}
+	act, ok := actions[c.Param("action")]
+	if !ok {
+		return echo.ErrNotFound
+	}
+	out, err := act(ctx, s.actor(c), idempotencyKey(c), id)
+	if err != nil {
+		return err
+	}
+	if isHTMX(c) && c.FormValue("view") == "row" {
+		row, err := s.q.ReservationDetail(ctx, id)
+		if err != nil {
+			return err
+		}
+		r := row.Reservation
+		c.Response().Header().Set("HX-Trigger", "reservation-changed")
+		return render(c, http.StatusOK, views.RowWithFlash(s.page(c, "", ""), views.ReservationRow{
+			ID: r.ID, Status: r.Status, Customer: row.CustomerName, CustomerEmail: row.CustomerEmail, Resource: row.ResourceName,
+			SlotStartsAt: row.SlotStartsAt, Seats: r.Seats, Amount: reservations.Money(r.AmountCents, r.Currency), HoldExpiresAt: r.HoldExpiresAt,
+		}, out.Message))
+	}
+	s.flash(c, "ok", out.Message)
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reservations/%d", id))
+}
+
+func (s *Server) reservationBulkSettle(c echo.Context) error {
+	ctx := c.Request().Context()
+	var res reservations.BulkResult
+	var err error
+	if slot := c.FormValue("slot_id"); slot != "" {
+		id, perr := strconv.ParseInt(slot, 10, 64)
+		if perr != nil || id <= 0 {
+			return tally.Errorf(tally.EINVALID, "%q is not a slot id.", slot)
+		}
+		res, err = s.bookings.SettleSlot(ctx, s.actor(c), id)
+	} else {
+		form, _ := c.FormParams()
+		if len(form["id"]) > reservations.MaxBulk {
+			return tally.Errorf(tally.EINVALID, "Select at most %d reservations at once.", reservations.MaxBulk)
+		}
+		ids := make([]int64, 0, len(form["id"]))
+		for _, v := range form["id"] {
+			id, perr := strconv.ParseInt(v, 10, 64)
+			if perr != nil || id <= 0 {
+				return tally.Errorf(tally.EINVALID, "%q is not a reservation id.", v)
+			}
+			ids = append(ids, id)
+		}
+		res, err = s.bookings.SettleMany(ctx, s.actor(c), ids)
+	}
+	if err != nil {
+		return err
+	}
+	b := views.BulkOutcome{Settled: res.Settled, Failed: res.Failed}
+	for _, it := range res.Items {
+		b.Items = append(b.Items, views.BulkLine{ID: it.ID, Settled: it.Settled, Message: it.Message})
+	}
+	if isHTMX(c) {
+		return render(c, http.StatusOK, views.BulkResult(b))
+	}
+	return render(c, http.StatusOK, views.BulkPage(s.page(c, "Bulk settle", "reservations"), b))
+}
+
+func (s *Server) slotList(c echo.Context) error {
+	ctx := c.Request().Context()
+	res, err := s.q.ResourceList(ctx)
+	if err != nil {
+		return err
+	}
+	resources := make([]views.ResourceLine, len(res))
+	for i, r := range res {
+		resources[i] = views.ResourceLine{ID: r.ID, Name: r.Name, Kind: r.Kind, Slots: r.Slots, Capacity: r.Capacity, Reserved: r.Reserved}
+	}
+	list, err := s.q.SlotListUpcoming(ctx, queries.SlotListUpcomingParams{Since: time.Now(), RowLimit: 200})
+	if err != nil {
+		return err
+	}
+	slots := make([]views.SlotLine, len(list))
+	for i, sl := range list {
+		slots[i] = views.SlotLine{ID: sl.Slot.ID, Resource: sl.ResourceName, StartsAt: sl.Slot.StartsAt, Capacity: sl.Slot.Capacity,
+			Reserved: sl.Slot.Reserved, Price: reservations.Money(sl.Slot.PriceCents, sl.Slot.Currency)}
+	}
+	return render(c, http.StatusOK, views.Slots(s.page(c, "Slots", "slots"), resources, slots))
+}
+
+// actor is the signed-in user acting through this request.
+func (s *Server) actor(c echo.Context) reservations.Actor {
+	u := currentUser(c)
+	return reservations.Actor{ID: u.ID, Email: u.Email, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+}
+
+// idempotencyKey is the request's key: the Idempotency-Key header (API clients) or the
+// idempotency_key field minted into the form when it was rendered.
+func idempotencyKey(c echo.Context) string {
+	if k := c.Request().Header.Get("Idempotency-Key"); k != "" {
+		return k
+	}
+	return c.FormValue("idempotency_key")
+}
+
+func pathID(c echo.Context, what string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, tally.Errorf(tally.EINVALID, "%q is not a %s id.", c.Param("id"), what)
+	}
+	return id, nil
+}
+
+func optionalID(name, v string) (*int64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, tally.Errorf(tally.EINVALID, "%s must be a positive whole number, not %q.", name, v)
+	}
+	return &id, nil
+}
+
+func optionalDate(name, v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return nil, tally.Errorf(tally.EINVALID, "%s must be a date like 2026-01-31, not %q.", name, v)
+	}
+	return &t, nil
+}
