@@ -6,3 +6,9 @@ document.addEventListener("change", function (e) {
   var boxes = e.target.form.querySelectorAll('input[type=checkbox][name="' + name + '"]');
   for (var i = 0; i < boxes.length; i++) boxes[i].checked = e.target.checked;
 });
+
+// A plain form with data-confirm="question" asks before it is sent.
+document.addEventListener("submit", function (e) {
+  var question = e.target.getAttribute && e.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) e.preventDefault();
+});

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tally"
+	"tally/internal/fixture"
 )
 
 // chrome starts headless Chromium for a browser test. Without Chromium the test is skipped,
@@ -80,4 +82,57 @@ func text(t *testing.T, ctx context.Context, css string) string {
 		t.Fatalf("text of %s: %v", css, err)
 	}
 	return strings.TrimSpace(s)
+}
+
+func TestBrowserReserveApproveSettle(t *testing.T) {
+	t.Parallel()
+	a := newAppWithWorkers(t)
+	a.user("kim@example.com", tally.RoleStaff)
+	slot, customer := fixture.Slot(t, a.Pool, 10, 3000), fixture.Customer(t, a.Pool)
+	ctx := chrome(t)
+
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	step("sign in",
+		chromedp.Navigate(a.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
+		chromedp.Submit(chromedp.CSS(`[data-testid="login-form"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dashboard-numbers`)),
+	)
+	step("reserve",
+		chromedp.Navigate(a.URL+"/reservations"),
+		chromedp.Click(chromedp.CSS(`[data-testid="new-reservation"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="new-reservation-form"]`)),
+		chromedp.SetValue(chromedp.CSS(`select[name="slot_id"]`), strconv.FormatInt(slot.ID, 10)),
+		chromedp.SetValue(chromedp.CSS(`select[name="customer_id"]`), strconv.FormatInt(customer.ID, 10)),
+		chromedp.SetValue(chromedp.CSS(`input[name="seats"]`), "3"),
+		chromedp.Submit(chromedp.CSS(`[data-testid="new-reservation-form"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="approve"]`)),
+	)
+	if got := text(t, ctx, `[data-testid="flash"]`); !strings.Contains(got, "Reserved 3 seats") {
+		t.Errorf("flash after reserving: %q", got)
+	}
+	step("approve",
+		chromedp.Click(chromedp.CSS(`[data-testid="approve"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="settle"]`)),
+	)
+	if got := text(t, ctx, `h1 [data-testid="status"]`); got != "approved" {
+		t.Errorf("status after approving: %q", got)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true; true`)); err != nil {
+		t.Fatal(err)
+	}
+	step("settle and see the payout complete",
+		chromedp.Click(chromedp.CSS(`[data-testid="settle"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="ledger"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-row"][data-kind="partner_payout"][data-state="completed"]`)),
+	)
+	if got := text(t, ctx, `h1 [data-testid="status"]`); got != "settled" {
+		t.Errorf("status after settling: %q", got)
+	}
 }

@@ -26,7 +26,7 @@ const testPassword = fixture.Password
 
 // app is a running Tally web server on its own database.
 type app struct {
-	t    *testing.T
+	t       *testing.T
 	URL     string
 	Pool    *pgxpool.Pool
 	Service *reservations.Service
@@ -35,9 +35,23 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	t.Helper()
+	return startApp(t, false)
+}
+
+// newAppWithWorkers is newApp with River workers running against the partner simulator.
+func newAppWithWorkers(t *testing.T) *app {
+	t.Helper()
+	return startApp(t, true)
+}
+
+func startApp(t *testing.T, work bool) *app {
 	pool := testdb.New(t)
 	inserter := fixture.Inserter(t, pool)
 	svc := reservations.NewService(pool, inserter, reservations.Config{})
+	if work {
+		_, partner := fixture.Partner(t)
+		fixture.Workers(t, pool, svc, partner)
+	}
 	srv := httptest.NewServer(web.New(web.Config{Logger: slog.New(slog.DiscardHandler)}, pool, svc, inserter))
 	t.Cleanup(srv.Close)
 	return &app{t: t, URL: srv.URL, Pool: pool, Service: svc, Jobs: inserter}
