@@ -7,7 +7,7 @@ TEMPL_VERSION  := v0.3.1100
 STATICCHECK_VERSION := v0.8.2
 PG := scripts/pg.sh
 
-.PHONY: help run test bench generate check-generated lint db db-stop build clean
+.PHONY: help run test generate check-generated lint db db-stop build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'

@@ -43,8 +43,9 @@ type StatusCount struct {
 
 // Option is a choice in a <select>.
 type Option struct {
-	Value string
-	Label string
+	Value    string
+	Label    string
+	Disabled bool
 }
 
 // ReservationList is the reservations page.

@@ -251,7 +251,7 @@ func (s *Server) newReservationForm(ctx context.Context, f views.NewReservationF
 		if left == 0 {
 			label = fmt.Sprintf("%s · %s · sold out", sl.ResourceName, sl.Slot.StartsAt.UTC().Format("Mon 2 Jan 15:04"))
 		}
-		f.Slots = append(f.Slots, views.Option{Value: strconv.FormatInt(sl.Slot.ID, 10), Label: label})
+		f.Slots = append(f.Slots, views.Option{Value: strconv.FormatInt(sl.Slot.ID, 10), Label: label, Disabled: left == 0})
 	}
 	customers, err := s.q.CustomerList(ctx, 1000)
 	if err != nil {

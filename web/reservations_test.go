@@ -281,6 +281,14 @@ func TestReservationList(t *testing.T) {
 	if bulk.Status != http.StatusOK || !strings.Contains(bulk.Body, "Settled 2; 1 could not be settled") {
 		t.Errorf("bulk: %d %s", bulk.Status, bulk.Body)
 	}
+	// Settling all approved of the slot picks up the three still approved.
+	all := s.b.htmx("/reservations/bulk-settle", url.Values{"slot_id": {strconv.FormatInt(s.slot.ID, 10)}})
+	if all.Status != http.StatusOK || !strings.Contains(all.Body, "Settled 3; 0 could not be settled") {
+		t.Errorf("settle slot: %d %s", all.Status, all.Body)
+	}
+	if p := s.b.get(fmt.Sprintf("/reservations?slot=%d", s.slot.ID)); p.Doc.Find(`[data-testid="settle-slot"]`).Length() != 1 {
+		t.Error("the slot's list has no settle-all button")
+	}
 	detail := s.b.get(fmt.Sprintf("/reservations/%d", ids[0]))
 	if detail.Doc.Find(`[data-testid="ledger"] tbody tr`).Length() != 3 || detail.Doc.Find(`[data-testid="audit-row"]`).Length() != 3 {
 		t.Errorf("detail: %d ledger rows, %d audit rows", detail.Doc.Find(`[data-testid="ledger"] tbody tr`).Length(), detail.Doc.Find(`[data-testid="audit-row"]`).Length())
