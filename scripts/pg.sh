@@ -35,7 +35,8 @@ find_bin() {
 }
 
 as_pg() {
-  if [ -n "$pguser" ]; then runuser -u "$pguser" -- "$@"; else "$@"; fi
+  # From /, since the caller's directory may be closed to the postgres user.
+  if [ -n "$pguser" ]; then (cd / && runuser -u "$pguser" -- "$@"); else "$@"; fi
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -43,7 +43,8 @@ Flags:`)
 		return err
 	}
 	srv := &http.Server{Handler: partnersim.New(f).Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(out, "Partner simulator listening on http://%s\n", ln.Addr())
+	// No "http://" here: the first URL that `make run` prints must be Tally's own.
+	fmt.Fprintf(out, "Partner simulator listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

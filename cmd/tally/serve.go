@@ -32,7 +32,9 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg.log(log)
+	if !serveWeb {
+		cfg.log(log)
+	}
 
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
@@ -90,6 +92,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 			}
 		}
 		fmt.Println("Press Ctrl-C to stop.")
+		cfg.log(log) // after the banner, so that the first address printed is Tally's
 	}
 
 	select {
