@@ -64,7 +64,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 		if err := workers.Start(ctx); err != nil {
 			return err
 		}
-		log.Info("workers started", "partner", cfg.PartnerURL)
+		log.Info("workers started")
 	}
 
 	errc := make(chan error, 1)
