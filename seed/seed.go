@@ -101,8 +101,16 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 	daysBack, daysAhead, perDay, capScale := 14, 28, 3, int32(1)
 	if !demo {
 		daysBack, daysAhead = 365, 60
-		perDay = max(1, min(24, want/(len(resources)*(daysBack+daysAhead)*60)+1))
 		capScale = 2
+		// Room for three times the seats the reservations take (2.5 on average each), so
+		// that the skew can fill its favourite slots and the rest still fit.
+		avgCapacity := 0
+		for _, d := range demoResources {
+			avgCapacity += int(d.capacity) * int(capScale)
+		}
+		avgCapacity /= len(demoResources)
+		slotsNeeded := want * 3 * 5 / 2 / avgCapacity
+		perDay = max(1, min(24, slotsNeeded/(len(resources)*(daysBack+daysAhead))+1))
 	}
 	var slots []plannedSlot
 	for day := -daysBack; day < daysAhead; day++ {
@@ -200,21 +208,24 @@ func planReservations(rng *rand.Rand, slots []plannedSlot, n int, firstCustomer,
 	// Zipf favours low indexes; a shuffled index spreads the favourites over time and resources.
 	perm := rng.Perm(len(slots))
 	out := make([]queries.ReservationCopyParams, 0, n)
+	spare := 0 // slots before this one are (nearly) full: the fallback when the favourites are
 	for len(out) < n {
 		si := -1
 		seats := int32(1 + rng.IntN(4))
-		for probe, start := 0, perm[slotPick.Uint64()]; probe < 64; probe++ {
-			i := (start + probe*7919) % len(slots)
-			if slots[i].reserved+seats <= slots[i].capacity {
+		for probe, start := 0, perm[slotPick.Uint64()]; probe < 8 && si < 0; probe++ {
+			if i := (start + probe*7919) % len(slots); slots[i].reserved+seats <= slots[i].capacity {
 				si = i
-				break
+			}
+		}
+		for si < 0 && spare < len(slots) {
+			if slots[spare].reserved+seats <= slots[spare].capacity {
+				si = spare
+			} else {
+				spare++
 			}
 		}
 		if si < 0 {
-			if len(out) == 0 || rng.IntN(50) == 0 {
-				break // the slots are full
-			}
-			continue
+			break // every slot is full
 		}
 		s := &slots[si]
 		created := s.startsAt.Add(-time.Duration(1+rng.IntN(30*24)) * time.Hour)
