@@ -29,7 +29,7 @@ func (s *Server) login(c echo.Context) error {
 	if code := tally.ErrorCode(err); code == tally.EUNAUTHORIZED || code == tally.ETOOMANY {
 		f := s.loginForm(c.FormValue("next"))
 		f.Email, f.Error = strings.TrimSpace(email), tally.ErrorMessage(err)
-		return render(c, errorStatus[code], views.Login(s.page(c, "Sign in", ""), f))
+		return render(c, errorStatus(code), views.Login(s.page(c, "Sign in", ""), f))
 	} else if err != nil {
 		return err
 	}

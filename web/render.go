@@ -41,15 +41,24 @@ func (s *Server) flash(c echo.Context, kind, message string) {
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
 // errorStatus maps the error vocabulary to HTTP, in this one place.
-var errorStatus = map[string]int{
-	tally.ECONFLICT:      http.StatusConflict,
-	tally.EFORBIDDEN:     http.StatusForbidden,
-	tally.EINTERNAL:      http.StatusInternalServerError,
-	tally.EINVALID:       http.StatusBadRequest,
-	tally.ENOTFOUND:      http.StatusNotFound,
-	tally.ETOOMANY:       http.StatusTooManyRequests,
-	tally.EUNAUTHORIZED:  http.StatusUnauthorized,
-	tally.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+func errorStatus(code string) int {
+	switch code {
+	case tally.ECONFLICT:
+		return http.StatusConflict
+	case tally.EFORBIDDEN:
+		return http.StatusForbidden
+	case tally.EINVALID:
+		return http.StatusBadRequest
+	case tally.ENOTFOUND:
+		return http.StatusNotFound
+	case tally.ETOOMANY:
+		return http.StatusTooManyRequests
+	case tally.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case tally.EUNPROCESSABLE:
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusInternalServerError
 }
 
 // handleError turns any error a handler returns into a response: a flash swapped into the
@@ -70,7 +79,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 			message = "The request is too large."
 		}
 	} else {
-		status = errorStatus[tally.ErrorCode(err)]
+		status = errorStatus(tally.ErrorCode(err))
 		message = tally.ErrorMessage(err)
 	}
 	if status >= 500 {

@@ -276,7 +276,7 @@ func (s *Server) reservationCreate(c echo.Context) error {
 		if form, err = s.newReservationForm(ctx, form); err != nil {
 			return err
 		}
-		status := errorStatus[code]
+		status := errorStatus(code)
 		if code == tally.ENOTFOUND {
 			status = http.StatusUnprocessableEntity
 		}
@@ -381,6 +381,10 @@ func (s *Server) reservationBulkSettle(c echo.Context) error {
 
 func (s *Server) slotList(c echo.Context) error {
 	ctx := c.Request().Context()
+	resourceID, err := optionalID("resource", c.QueryParam("resource"))
+	if err != nil {
+		return err
+	}
 	res, err := s.q.ResourceList(ctx)
 	if err != nil {
 		return err
@@ -389,7 +393,7 @@ func (s *Server) slotList(c echo.Context) error {
 	for i, r := range res {
 		resources[i] = views.ResourceLine{ID: r.ID, Name: r.Name, Kind: r.Kind, Slots: r.Slots, Capacity: r.Capacity, Reserved: r.Reserved}
 	}
-	list, err := s.q.SlotListUpcoming(ctx, queries.SlotListUpcomingParams{Since: time.Now(), RowLimit: 200})
+	list, err := s.q.SlotListUpcoming(ctx, queries.SlotListUpcomingParams{Since: time.Now(), ResourceID: resourceID, RowLimit: 100})
 	if err != nil {
 		return err
 	}
@@ -398,7 +402,11 @@ func (s *Server) slotList(c echo.Context) error {
 		slots[i] = views.SlotLine{ID: sl.Slot.ID, Resource: sl.ResourceName, StartsAt: sl.Slot.StartsAt, Capacity: sl.Slot.Capacity,
 			Reserved: sl.Slot.Reserved, Price: reservations.Money(sl.Slot.PriceCents, sl.Slot.Currency)}
 	}
-	return render(c, http.StatusOK, views.Slots(s.page(c, "Slots", "slots"), resources, slots))
+	var selected int64
+	if resourceID != nil {
+		selected = *resourceID
+	}
+	return render(c, http.StatusOK, views.Slots(s.page(c, "Slots", "slots"), resources, slots, selected))
 }
 
 // actor is the signed-in user acting through this request.

@@ -289,6 +289,13 @@ func TestReservationList(t *testing.T) {
 	if p := s.b.get(fmt.Sprintf("/reservations?slot=%d", s.slot.ID)); p.Doc.Find(`[data-testid="settle-slot"]`).Length() != 1 {
 		t.Error("the slot's list has no settle-all button")
 	}
+	slots := s.b.get(fmt.Sprintf("/slots?resource=%d", s.slot.ResourceID))
+	if row := slots.Doc.Find(`[data-testid="slot-row"]`); row.Length() != 1 || !strings.Contains(row.Text(), "59 / 200") {
+		t.Errorf("slots page: %d rows: %q", row.Length(), row.Text())
+	}
+	if p := s.b.get("/slots?resource=abc"); p.Status != http.StatusBadRequest {
+		t.Errorf("slots with a bad resource: %d", p.Status)
+	}
 	detail := s.b.get(fmt.Sprintf("/reservations/%d", ids[0]))
 	if detail.Doc.Find(`[data-testid="ledger"] tbody tr`).Length() != 3 || detail.Doc.Find(`[data-testid="audit-row"]`).Length() != 3 {
 		t.Errorf("detail: %d ledger rows, %d audit rows", detail.Doc.Find(`[data-testid="ledger"] tbody tr`).Length(), detail.Doc.Find(`[data-testid="audit-row"]`).Length())
