@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/riverqueue/river"
 )
@@ -59,9 +58,9 @@ type ExpireHoldsArgs struct{}
 // Kind is the job's name in River.
 func (ExpireHoldsArgs) Kind() string { return "expire_holds" }
 
-// InsertOpts: the maintenance queue; at most one waiting at a time.
+// InsertOpts: the maintenance queue. Runs that overlap are safe (SKIP LOCKED).
 func (ExpireHoldsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueMaintenance, UniqueOpts: river.UniqueOpts{ByPeriod: 30 * time.Second}}
+	return river.InsertOpts{Queue: QueueMaintenance}
 }
 
 // ForReservation are the insert options of a reservation's job: the reservation in the

@@ -160,7 +160,7 @@ func TestPurgeRemovesOnlyWhatIsOld(t *testing.T) {
 		VALUES ($1, 'old-key-123', 'f', '{}', now() - interval '25 hours'), ($1, 'new-key-123', 'f', '{}', now())`, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	res, err := workers.Insert(ctx, jobs.PurgeArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{}})
+	res, err := workers.Insert(ctx, jobs.PurgeArgs{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

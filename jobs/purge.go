@@ -16,10 +16,9 @@ type PurgeArgs struct{}
 // Kind is the job's name in River.
 func (PurgeArgs) Kind() string { return "purge" }
 
-// InsertOpts puts the job on the maintenance queue, once per period.
-func (PurgeArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueMaintenance, UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}}
-}
+// InsertOpts puts the job on the maintenance queue. (River's leader alone enqueues periodic
+// jobs, so however many workers run, one is inserted per period.)
+func (PurgeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueMaintenance} }
 
 // PurgeWorker works PurgeArgs. Deleting what is already gone does nothing, so it may run twice.
 type PurgeWorker struct {
