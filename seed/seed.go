@@ -127,15 +127,20 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 	}
 
 	customerCount := max(300, want/20)
-	if err := copyCustomers(ctx, q, rng, customerCount); err != nil {
-		return sum, err
-	}
-	sum.Customers = customerCount
-	ids, err := q.CustomerIDRange(ctx)
+	before, err := q.CustomerIDRange(ctx)
 	if err != nil {
 		return sum, err
 	}
-	firstCustomer := ids.LastID - int64(customerCount) + 1
+	if err := copyCustomers(ctx, q, rng, customerCount, before.LastID); err != nil {
+		return sum, err
+	}
+	sum.Customers = customerCount
+	after, err := q.CustomerIDRange(ctx)
+	if err != nil {
+		return sum, err
+	}
+	// One COPY takes consecutive ids, though not necessarily right after the old highest.
+	firstCustomer := after.LastID - int64(customerCount) + 1
 
 	var staff *int64
 	if u, err := q.UserGetByEmail(ctx, "staff@tally.test"); err == nil {
@@ -309,14 +314,15 @@ var (
 		"Kowalski", "Laine", "Moreau", "Novak", "Olsen", "Petrov", "Rossi", "Schmidt", "Tanaka", "Virtanen", "Weber", "Young"}
 )
 
-func copyCustomers(ctx context.Context, q *queries.Queries, rng *rand.Rand, n int) error {
-	tag := rng.Uint32() // new emails on every run: customers' emails are unique
+// copyCustomers adds n customers. after is the highest customer id so far: numbering the
+// emails from it keeps them unique across runs.
+func copyCustomers(ctx context.Context, q *queries.Queries, rng *rand.Rand, n int, after int64) error {
 	rows := make([]queries.CustomerCopyParams, n)
 	for i := range rows {
 		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
 		rows[i] = queries.CustomerCopyParams{
 			Name:  first + " " + last,
-			Email: fmt.Sprintf("%s.%s.%x.%d@example.com", strings.ToLower(first), strings.ToLower(last), tag, i),
+			Email: fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(first), strings.ToLower(last), after+int64(i)+1),
 		}
 	}
 	_, err := q.CustomerCopy(ctx, rows)

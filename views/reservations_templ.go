@@ -496,7 +496,7 @@ func ReservationResults(p Page, l ReservationList) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if l.Filter.SlotID != "" && p.User.Can("staff") {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<form class=\"inline\" method=\"post\" action=\"/reservations/bulk-settle\" hx-post=\"/reservations/bulk-settle\" hx-target=\"#bulk-result\" hx-indicator=\"#bulk-progress\" hx-disabled-elt=\"find button\" hx-confirm=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<form class=\"inline\" method=\"post\" action=\"/reservations/bulk-settle\" hx-post=\"/reservations/bulk-settle\" hx-target=\"#bulk-result\" hx-indicator=\"#bulk-progress\" hx-disabled-elt=\"find button\" hx-disinherit=\"*\" hx-confirm=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -541,7 +541,7 @@ func ReservationResults(p Page, l ReservationList) templ.Component {
 				}
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<form id=\"bulk\" method=\"post\" action=\"/reservations/bulk-settle\" hx-post=\"/reservations/bulk-settle\" hx-target=\"#bulk-result\" hx-indicator=\"#bulk-progress\" hx-disabled-elt=\"find button[type=submit]\" hx-confirm=\"Settle the selected reservations? Each gets its ledger postings and a payout.\"><input type=\"hidden\" name=\"_csrf\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<form id=\"bulk\" method=\"post\" action=\"/reservations/bulk-settle\" hx-post=\"/reservations/bulk-settle\" hx-target=\"#bulk-result\" hx-indicator=\"#bulk-progress\" hx-disabled-elt=\"find button[type=submit]\" hx-disinherit=\"*\" hx-confirm=\"Settle the selected reservations? Each gets its ledger postings and a payout.\"><input type=\"hidden\" name=\"_csrf\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1335,8 +1335,8 @@ func BulkPage(p Page, b BulkOutcome) templ.Component {
 	})
 }
 
-// RowWithFlash is a swapped row plus the outcome, swapped out of band into #flash.
-func RowWithFlash(p Page, r ReservationRow, message string) templ.Component {
+// RowWithFlash is a row as it now is, plus the outcome swapped out of band into #flash.
+func RowWithFlash(p Page, r ReservationRow, f Flash) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1361,7 +1361,7 @@ func RowWithFlash(p Page, r ReservationRow, message string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = FlashMessage(Flash{Kind: "ok", Message: message}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = FlashMessage(f).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"tally"
 	"tally/internal/fixture"
+	"tally/reservations"
 )
 
 // chrome starts headless Chromium for a browser test. Without Chromium the test is skipped,
@@ -134,5 +136,46 @@ func TestBrowserReserveApproveSettle(t *testing.T) {
 	)
 	if got := text(t, ctx, `h1 [data-testid="status"]`); got != "settled" {
 		t.Errorf("status after settling: %q", got)
+	}
+}
+
+func TestBrowserStaleRowShowsWhy(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	kim := a.user("kim@example.com", tally.RoleStaff)
+	lee := a.user("lee@example.com", tally.RoleStaff)
+	slot, customer := fixture.Slot(t, a.Pool, 10, 3000), fixture.Customer(t, a.Pool)
+	out, err := a.Service.Reserve(context.Background(), reservations.Actor{ID: kim.ID, Email: kim.Email}, "stale-row-key-1",
+		reservations.NewReservation{SlotID: slot.ID, CustomerID: customer.ID, Seats: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := chrome(t)
+	row := fmt.Sprintf("#reservation-%d", out.Reservation.ID)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(a.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
+		chromedp.Submit(chromedp.CSS(`[data-testid="login-form"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dashboard-numbers`)),
+		chromedp.Navigate(a.URL+"/reservations"),
+		chromedp.WaitVisible(chromedp.CSS(row+` [data-testid="approve"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// Lee approves it while Kim's page still offers Approve.
+	if _, err := a.Service.Approve(context.Background(), reservations.Actor{ID: lee.ID, Email: lee.Email}, "stale-row-key-2", out.Reservation.ID); err != nil {
+		t.Fatal(err)
+	}
+	// No confirm dialog may open here (it would block the click): Approve asks nothing.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(row+` [data-testid="approve"]`)),
+		chromedp.WaitVisible(chromedp.CSS(row+`[data-status="approved"] [data-testid="settle"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash .flash-error`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, `#flash`); !strings.Contains(got, "already approved by lee@example.com") {
+		t.Errorf("flash: %q", got)
 	}
 }

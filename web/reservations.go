@@ -322,23 +322,31 @@ func (s *Server) reservationAct(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	out, err := act(ctx, s.actor(c), idempotencyKey(c), id)
-	if err != nil {
+	asRow := isHTMX(c) && c.FormValue("view") == "row"
+	switch {
+	case asRow && tally.ErrorCode(err) == tally.ECONFLICT:
+		// The row is stale in this page: show it as it now is, with the reason.
+		return s.renderRow(c, id, http.StatusConflict, views.Flash{Kind: "error", Message: tally.ErrorMessage(err)})
+	case err != nil:
 		return err
-	}
-	if isHTMX(c) && c.FormValue("view") == "row" {
-		row, err := s.q.ReservationDetail(ctx, id)
-		if err != nil {
-			return err
-		}
-		r := row.Reservation
-		c.Response().Header().Set("HX-Trigger", "reservation-changed")
-		return render(c, http.StatusOK, views.RowWithFlash(s.page(c, "", ""), views.ReservationRow{
-			ID: r.ID, Status: r.Status, Customer: row.CustomerName, CustomerEmail: row.CustomerEmail, Resource: row.ResourceName,
-			SlotStartsAt: row.SlotStartsAt, Seats: r.Seats, Amount: reservations.Money(r.AmountCents, r.Currency), HoldExpiresAt: r.HoldExpiresAt,
-		}, out.Message))
+	case asRow:
+		return s.renderRow(c, id, http.StatusOK, views.Flash{Kind: "ok", Message: out.Message})
 	}
 	s.flash(c, "ok", out.Message)
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reservations/%d", id))
+}
+
+// renderRow answers a row action with the reservation's row as it is now and a flash.
+func (s *Server) renderRow(c echo.Context, id int64, status int, f views.Flash) error {
+	row, err := s.q.ReservationDetail(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	r := row.Reservation
+	return render(c, status, views.RowWithFlash(s.page(c, "", ""), views.ReservationRow{
+		ID: r.ID, Status: r.Status, Customer: row.CustomerName, CustomerEmail: row.CustomerEmail, Resource: row.ResourceName,
+		SlotStartsAt: row.SlotStartsAt, Seats: r.Seats, Amount: reservations.Money(r.AmountCents, r.Currency), HoldExpiresAt: r.HoldExpiresAt,
+	}, f))
 }
 
 func (s *Server) reservationBulkSettle(c echo.Context) error {

@@ -93,6 +93,13 @@ func TestConcurrentApprovesOverHTTP(t *testing.T) {
 	if byStatus[http.StatusOK] != 1 || byStatus[http.StatusConflict] != n-1 {
 		t.Errorf("statuses %v; want 1 × 200 and %d × 409", byStatus, n-1)
 	}
+	// A refused click shows the row as it now is: approved, with Settle offered.
+	for i, st := range statuses {
+		if st == http.StatusConflict && (!strings.Contains(bodies[i], `data-status="approved"`) || !strings.Contains(bodies[i], `data-testid="settle"`)) {
+			t.Errorf("a 409 without the current row: %s", bodies[i])
+			break
+		}
+	}
 	if got := s.count("SELECT count(*) FROM audit_events WHERE record_id = $1 AND action = 'approve'", id); got != 1 {
 		t.Errorf("%d approval audit rows, want 1", got)
 	}
