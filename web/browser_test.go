@@ -179,3 +179,52 @@ func TestBrowserStaleRowShowsWhy(t *testing.T) {
 		t.Errorf("flash: %q", got)
 	}
 }
+
+func TestBrowserBulkSettle(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	kim := a.user("kim@example.com", tally.RoleStaff)
+	actor := reservations.Actor{ID: kim.ID, Email: kim.Email}
+	slot, customer := fixture.Slot(t, a.Pool, 20, 1500), fixture.Customer(t, a.Pool)
+	for i := 0; i < 4; i++ {
+		out, err := a.Service.Reserve(context.Background(), actor, fmt.Sprintf("bulk-browser-%d", i),
+			reservations.NewReservation{SlotID: slot.ID, CustomerID: customer.ID, Seats: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 3 { // three approved, one left held (no checkbox)
+			if _, err := a.Service.Approve(context.Background(), actor, fmt.Sprintf("bulk-browser-a%d", i), out.Reservation.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ctx := chrome(t)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(a.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
+		chromedp.Submit(chromedp.CSS(`[data-testid="login-form"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dashboard-numbers`)),
+		chromedp.Navigate(a.URL+"/reservations"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bulk-settle"]`)),
+		chromedp.Click(chromedp.CSS(`input[data-select-all]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	checked, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('input[name="id"]:checked').length`))
+	if err != nil || checked != 3 {
+		t.Fatalf("select all ticked %d boxes (%v), want the 3 approved", checked, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true; true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="bulk-settle"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bulk-result"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, `[data-testid="bulk-result"] .flash`); !strings.Contains(got, "Settled 3; 0 could not be settled") {
+		t.Errorf("bulk result: %q", got)
+	}
+}

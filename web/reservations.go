@@ -51,7 +51,8 @@ func parseListFilter(c echo.Context) (listFilter, error) {
 		if len(f.raw.Search) > 100 {
 			return f, tally.Errorf(tally.EINVALID, "The search is too long (100 characters at most).")
 		}
-		f.search = &f.raw.Search
+		search := strings.TrimPrefix(f.raw.Search, "#") // "#42" finds reservation 42
+		f.search = &search
 	}
 	if f.raw.Sort != "" && f.raw.Sort != "newest" && f.raw.Sort != "oldest" {
 		return f, tally.Errorf(tally.EINVALID, "Sort by newest or oldest.")

@@ -274,6 +274,9 @@ func TestReservationList(t *testing.T) {
 	if n := search.Doc.Find(`[data-testid="reservation-row"]`).Length(); n != 50 {
 		t.Errorf("search by email: %d rows, want a full page", n)
 	}
+	if n := s.b.get(fmt.Sprintf("/reservations?q=%%23%d", ids[7])).Doc.Find(`[data-testid="reservation-row"]`).Length(); n != 1 {
+		t.Errorf("search by #id: %d rows, want 1", n)
+	}
 	if n := s.b.get("/reservations?q=nobody-like-this").Doc.Find(`[data-testid="reservation-row"]`).Length(); n != 0 {
 		t.Errorf("search for nobody: %d rows", n)
 	}
