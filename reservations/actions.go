@@ -169,19 +169,29 @@ func (s *Service) settle(ctx context.Context, q *queries.Queries, tx pgx.Tx, act
 	}
 	fee := Fee(r.AmountCents, s.cfg.FeeBasisPoints)
 	txn := uuid.New()
-	accounts, amounts := []string{"receivable", "revenue"}, []int64{r.AmountCents - fee, -r.AmountCents}
-	if fee != 0 {
-		accounts, amounts = append(accounts, "fees"), append(amounts, fee)
+	var accounts []string
+	var amounts []int64
+	for _, e := range []struct {
+		account string
+		cents   int64
+	}{{"receivable", r.AmountCents - fee}, {"fees", fee}, {"revenue", -r.AmountCents}} {
+		if e.cents != 0 { // a free reservation posts nothing
+			accounts, amounts = append(accounts, e.account), append(amounts, e.cents)
+		}
 	}
-	if err := q.LedgerPost(ctx, queries.LedgerPostParams{
-		TxnID: txn, ReservationID: r.ID, Currency: r.Currency, Accounts: accounts, Amounts: amounts,
-	}); err != nil {
-		return r, err
+	if len(accounts) > 0 {
+		if err := q.LedgerPost(ctx, queries.LedgerPostParams{
+			TxnID: txn, ReservationID: r.ID, Currency: r.Currency, Accounts: accounts, Amounts: amounts,
+		}); err != nil {
+			return r, err
+		}
 	}
 	if err := audit(ctx, q, actor, key, "settle", r, StatusApproved, map[string]any{"ledger_txn": txn, "fee_cents": fee}); err != nil {
 		return r, err
 	}
-	_, err = s.jobs.InsertTx(ctx, tx, jobs.PartnerPayoutArgs{ReservationID: r.ID, AmountCents: r.AmountCents - fee, Currency: r.Currency}, jobs.ForReservation(r.ID))
+	if payout := r.AmountCents - fee; payout > 0 {
+		_, err = s.jobs.InsertTx(ctx, tx, jobs.PartnerPayoutArgs{ReservationID: r.ID, AmountCents: payout, Currency: r.Currency}, jobs.ForReservation(r.ID))
+	}
 	return r, err
 }
 

@@ -378,8 +378,24 @@ func TestLedger(t *testing.T) {
 		t.Errorf("revenue %d, want %d", revenue, 2500*15)
 	}
 
+	// A free reservation settles with no postings and no payout.
+	free := fixture.Slot(t, e.pool, 5, 0)
+	out, err := e.svc.Reserve(ctx, e.staff, e.key(), reservations.NewReservation{SlotID: free.ID, CustomerID: e.customer.ID, Seats: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Approve(ctx, e.staff, e.key(), out.Reservation.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Settle(ctx, e.staff, e.key(), out.Reservation.ID); err != nil {
+		t.Errorf("settling a free reservation: %v", err)
+	}
+	if got := e.count("SELECT count(*) FROM river_job WHERE kind = 'partner_payout'"); got != 5 {
+		t.Errorf("%d payout jobs after a free settle, want still 5", got)
+	}
+
 	r := e.reserve(1)
-	_, err := e.pool.Exec(ctx, `INSERT INTO ledger_entries (txn_id, reservation_id, account, amount_cents, currency)
+	_, err = e.pool.Exec(ctx, `INSERT INTO ledger_entries (txn_id, reservation_id, account, amount_cents, currency)
 		VALUES (gen_random_uuid(), $1, 'revenue', -100, 'EUR')`, r.ID)
 	if err == nil || !strings.Contains(err.Error(), "does not balance") {
 		t.Errorf("an unbalanced insert: %v", err)
