@@ -56,3 +56,11 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal error."
 }
+
+// Actor is who does something, and the request it comes through, for the audit trail.
+// ID is zero for the system (periodic jobs, the command line).
+type Actor struct {
+	ID        int64
+	Email     string
+	RequestID string
+}

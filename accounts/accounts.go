@@ -4,6 +4,7 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/mail"
 	"strings"
@@ -134,8 +135,8 @@ func (u NewUser) Validate() error {
 	return nil
 }
 
-// Create makes a real (non-demo) account.
-func (s *Service) Create(ctx context.Context, u NewUser) (User, error) {
+// Create makes a real (non-demo) account, audited as done by actor.
+func (s *Service) Create(ctx context.Context, actor tally.Actor, u NewUser) (User, error) {
 	u.Email = normalizeEmail(u.Email)
 	u.Name = strings.TrimSpace(u.Name)
 	if err := u.Validate(); err != nil {
@@ -145,35 +146,64 @@ func (s *Service) Create(ctx context.Context, u NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	user, err := s.q.UserInsert(ctx, queries.UserInsertParams{
-		Email: u.Email, Name: u.Name, Role: string(u.Role), PasswordHash: hash,
+	return s.change(ctx, actor, "user.create", string(u.Role), func(q *queries.Queries) (User, error) {
+		user, err := q.UserInsert(ctx, queries.UserInsertParams{Email: u.Email, Name: u.Name, Role: string(u.Role), PasswordHash: hash})
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return User{}, tally.Errorf(tally.ECONFLICT, "A user with the email %s already exists.", u.Email)
+		}
+		return user, err
 	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return User{}, tally.Errorf(tally.ECONFLICT, "A user with the email %s already exists.", u.Email)
-	}
-	return user, err
 }
 
 // SetRole changes a user's role.
-func (s *Service) SetRole(ctx context.Context, id int64, role tally.Role) (User, error) {
+func (s *Service) SetRole(ctx context.Context, actor tally.Actor, id int64, role tally.Role) (User, error) {
 	if !role.Valid() {
 		return User{}, tally.Errorf(tally.EINVALID, "Choose a role: admin, staff, operator or engineer.")
 	}
-	u, err := s.q.UserSetRole(ctx, queries.UserSetRoleParams{ID: id, Role: string(role)})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, tally.Errorf(tally.ENOTFOUND, "No user %d.", id)
-	}
-	return u, err
+	return s.change(ctx, actor, "user.role", string(role), func(q *queries.Queries) (User, error) {
+		return q.UserSetRole(ctx, queries.UserSetRoleParams{ID: id, Role: string(role)})
+	})
 }
 
-// SetDisabled disables or re-enables a user. A disabled user cannot sign in.
-func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) (User, error) {
-	u, err := s.q.UserSetDisabled(ctx, queries.UserSetDisabledParams{ID: id, Disabled: disabled})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, tally.Errorf(tally.ENOTFOUND, "No user %d.", id)
+// SetDisabled disables or re-enables a user. A disabled user cannot sign in, and their open
+// sessions end at their next request.
+func (s *Service) SetDisabled(ctx context.Context, actor tally.Actor, id int64, disabled bool) (User, error) {
+	action, to := "user.enable", "active"
+	if disabled {
+		action, to = "user.disable", "disabled"
 	}
-	return u, err
+	return s.change(ctx, actor, action, to, func(q *queries.Queries) (User, error) {
+		return q.UserSetDisabled(ctx, queries.UserSetDisabledParams{ID: id, Disabled: disabled})
+	})
+}
+
+// change runs one change to an account and its audit row in one transaction.
+func (s *Service) change(ctx context.Context, actor tally.Actor, action, to string, do func(*queries.Queries) (User, error)) (User, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	q := queries.New(tx)
+	u, err := do(q)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, tally.Errorf(tally.ENOTFOUND, "There is no such user.")
+	} else if err != nil {
+		return User{}, err
+	}
+	detail, _ := json.Marshal(map[string]string{"email": u.Email, "role": u.Role})
+	p := queries.AuditInsertParams{Actor: actor.Email, Action: action, RecordType: "user", RecordID: u.ID, ToStatus: &to, Detail: detail}
+	if actor.ID != 0 {
+		p.ActorID = &actor.ID
+	}
+	if actor.RequestID != "" {
+		p.RequestID = &actor.RequestID
+	}
+	if err := q.AuditInsert(ctx, p); err != nil {
+		return User{}, err
+	}
+	return u, tx.Commit(ctx)
 }
 
 // EnsureDemoAccounts creates (or resets) the demo accounts. A real account with the same

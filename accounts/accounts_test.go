@@ -30,7 +30,7 @@ func TestAuthenticate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	svc := accounts.NewService(testdb.New(t), false)
-	if _, err := svc.Create(ctx, accounts.NewUser{Email: " Kim@Example.com", Role: tally.RoleStaff, Password: "long enough password"}); err != nil {
+	if _, err := svc.Create(ctx, system, accounts.NewUser{Email: " Kim@Example.com", Role: tally.RoleStaff, Password: "long enough password"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -43,7 +43,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Errorf("refusals differ: %q vs %q", wrongPassword, unknownUser)
 	}
 
-	if _, err := svc.Create(ctx, accounts.NewUser{Email: "kim@example.com", Role: tally.RoleStaff, Password: "long enough password"}); tally.ErrorCode(err) != tally.ECONFLICT {
+	if _, err := svc.Create(ctx, system, accounts.NewUser{Email: "kim@example.com", Role: tally.RoleStaff, Password: "long enough password"}); tally.ErrorCode(err) != tally.ECONFLICT {
 		t.Errorf("duplicate email: got %v, want conflict", err)
 	}
 	for _, bad := range []accounts.NewUser{
@@ -51,7 +51,7 @@ func TestAuthenticate(t *testing.T) {
 		{Email: "a@example.com", Role: "root", Password: "long enough password"},
 		{Email: "a@example.com", Role: tally.RoleStaff, Password: "short"},
 	} {
-		if _, err := svc.Create(ctx, bad); tally.ErrorCode(err) != tally.EINVALID {
+		if _, err := svc.Create(ctx, system, bad); tally.ErrorCode(err) != tally.EINVALID {
 			t.Errorf("Create(%+v): got %v, want invalid", bad, err)
 		}
 	}
@@ -71,3 +71,5 @@ func TestDemoAccountsOnlyInDemoMode(t *testing.T) {
 		t.Errorf("demo account outside demo mode: got %v, want unauthorized", err)
 	}
 }
+
+var system = tally.Actor{Email: "test"}

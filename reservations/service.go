@@ -34,12 +34,8 @@ var Statuses = []string{StatusHeld, StatusApproved, StatusSettled, StatusRejecte
 // Reservation is a reservation row.
 type Reservation = queries.Reservation
 
-// Actor is who acts, and the request it acts through (for the audit trail).
-type Actor struct {
-	ID        int64
-	Email     string
-	RequestID string
-}
+// Actor is who acts (see tally.Actor).
+type Actor = tally.Actor
 
 // JobInserter inserts River jobs in a transaction; *river.Client is one.
 type JobInserter interface {

@@ -212,6 +212,12 @@ func TestAdminManagesUsers(t *testing.T) {
 	if p := lee.get("/"); p.Status != http.StatusSeeOther {
 		t.Errorf("disabled user still served: %d", p.Status)
 	}
+	var audited int
+	a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE record_type = 'user'
+		AND actor = 'root@example.com' AND action IN ('user.create', 'user.disable')`).Scan(&audited)
+	if audited != 2 {
+		t.Errorf("%d audit rows for adding and disabling a user, want 2", audited)
+	}
 	if p := b.htmx("/users/abc/disable", nil); p.Status != http.StatusBadRequest {
 		t.Errorf("bad id: %d", p.Status)
 	}

@@ -419,9 +419,9 @@ func (s *Server) slotList(c echo.Context) error {
 }
 
 // actor is the signed-in user acting through this request.
-func (s *Server) actor(c echo.Context) reservations.Actor {
+func (s *Server) actor(c echo.Context) tally.Actor {
 	u := currentUser(c)
-	return reservations.Actor{ID: u.ID, Email: u.Email, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	return tally.Actor{ID: u.ID, Email: u.Email, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
 }
 
 // idempotencyKey is the request's key: the Idempotency-Key header (API clients) or the

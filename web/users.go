@@ -34,7 +34,7 @@ func (s *Server) userCreate(c echo.Context) error {
 		Role:     tally.Role(c.FormValue("role")),
 		Password: c.FormValue("password"),
 	}
-	u, err := s.accounts.Create(c.Request().Context(), nu)
+	u, err := s.accounts.Create(c.Request().Context(), s.actor(c), nu)
 	if code := tally.ErrorCode(err); code == tally.EINVALID || code == tally.ECONFLICT {
 		f := views.UserForm{Email: nu.Email, Name: nu.Name, Role: string(nu.Role), Error: tally.ErrorMessage(err)}
 		return s.renderUsers(c, http.StatusUnprocessableEntity, f)
@@ -50,7 +50,7 @@ func (s *Server) userSetRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.accounts.SetRole(c.Request().Context(), id, tally.Role(c.FormValue("role")))
+	u, err := s.accounts.SetRole(c.Request().Context(), s.actor(c), id, tally.Role(c.FormValue("role")))
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *Server) userSetDisabled(c echo.Context, disabled bool) error {
 	if disabled && id == currentUser(c).ID {
 		return tally.Errorf(tally.EINVALID, "You cannot disable your own account.")
 	}
-	u, err := s.accounts.SetDisabled(c.Request().Context(), id, disabled)
+	u, err := s.accounts.SetDisabled(c.Request().Context(), s.actor(c), id, disabled)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func runUser(ctx context.Context, cfg Config, args []string, out io.Writer) erro
 		return err
 	}
 	defer pool.Close()
-	u, err := accounts.NewService(pool, false).Create(ctx, accounts.NewUser{
+	u, err := accounts.NewService(pool, false).Create(ctx, tally.Actor{Email: "tally user add"}, accounts.NewUser{
 		Email: *email, Name: *name, Role: tally.Role(*role), Password: password,
 	})
 	if err != nil {
