@@ -110,20 +110,20 @@ func TestTransitions(t *testing.T) {
 				t.Fatalf("%s: setting up: %v", c.name, err)
 			}
 		}
-		audits := e.count("SELECT count(*) FROM audit_events WHERE record_id = $1", r.ID)
+		audits := e.count("SELECT count(*) FROM audit_events WHERE record_type = 'reservation' AND record_id = $1", r.ID)
 		out, err := c.act(ctx, e.staff, e.key(), r.ID)
 		if c.want != "" {
 			if err != nil || out.Reservation.Status != c.want {
 				t.Errorf("%s: got %q, %v; want %s", c.name, out.Reservation.Status, err, c.want)
 			}
-			if got := e.count("SELECT count(*) FROM audit_events WHERE record_id = $1", r.ID); got != audits+1 {
+			if got := e.count("SELECT count(*) FROM audit_events WHERE record_type = 'reservation' AND record_id = $1", r.ID); got != audits+1 {
 				t.Errorf("%s: %d new audit rows, want 1", c.name, got-audits)
 			}
 		} else {
 			if tally.ErrorCode(err) != tally.ECONFLICT || !strings.Contains(tally.ErrorMessage(err), c.refusal) {
 				t.Errorf("%s: got %v; want a conflict saying %q", c.name, err, c.refusal)
 			}
-			if got := e.count("SELECT count(*) FROM audit_events WHERE record_id = $1", r.ID); got != audits {
+			if got := e.count("SELECT count(*) FROM audit_events WHERE record_type = 'reservation' AND record_id = $1", r.ID); got != audits {
 				t.Errorf("%s: a refusal wrote %d audit rows", c.name, got-audits)
 			}
 		}
@@ -263,7 +263,7 @@ func TestIdempotency(t *testing.T) {
 				t.Errorf("unexpected: %v", err)
 			}
 		}
-		if got := e.count("SELECT count(*) FROM audit_events WHERE record_id = $1 AND action = 'approve'", r.ID); got != 1 {
+		if got := e.count("SELECT count(*) FROM audit_events WHERE record_type = 'reservation' AND record_id = $1 AND action = 'approve'", r.ID); got != 1 {
 			t.Errorf("%d approvals, want 1", got)
 		}
 		if got := e.count("SELECT count(*) FROM river_job WHERE kind = 'notify_customer' AND (args->>'reservation_id')::bigint = $1", r.ID); got != 1 {

@@ -100,7 +100,7 @@ func TestConcurrentApprovesOverHTTP(t *testing.T) {
 			break
 		}
 	}
-	if got := s.count("SELECT count(*) FROM audit_events WHERE record_id = $1 AND action = 'approve'", id); got != 1 {
+	if got := s.count("SELECT count(*) FROM audit_events WHERE record_type = 'reservation' AND record_id = $1 AND action = 'approve'", id); got != 1 {
 		t.Errorf("%d approval audit rows, want 1", got)
 	}
 	if got := s.count("SELECT count(*) FROM river_job WHERE kind = 'notify_customer' AND (args->>'reservation_id')::bigint = $1", id); got != 1 {
@@ -212,7 +212,7 @@ func TestHostileInput(t *testing.T) {
 	if got := s.count("SELECT count(*) FROM reservations"); got != 1 {
 		t.Errorf("%d reservations, want 1", got)
 	}
-	if got := s.count("SELECT count(*) FROM audit_events"); got != 1 {
+	if got := s.count("SELECT count(*) FROM audit_events WHERE record_type = 'reservation'"); got != 1 {
 		t.Errorf("%d audit rows, want 1", got)
 	}
 }
