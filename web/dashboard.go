@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tally/accounts"
+	"tally/queries"
 	"tally/reservations"
 	"tally/views"
 )
@@ -47,6 +48,9 @@ func (s *Server) dashboardStats(ctx context.Context) (views.DashboardStats, erro
 	if st.ActiveSessions, err = s.q.SessionCountActive(ctx); err != nil {
 		return st, err
 	}
-	st.FailedSignIns, err = s.q.LoginFailureCountSince(ctx, time.Now().Add(-accounts.LoginWindow))
+	if st.FailedSignIns, err = s.q.LoginFailureCountSince(ctx, time.Now().Add(-accounts.LoginWindow)); err != nil {
+		return st, err
+	}
+	st.Latest, err = s.q.AuditListLatest(ctx, queries.AuditListLatestParams{RowLimit: 10})
 	return st, err
 }

@@ -314,3 +314,25 @@ func TestReservationList(t *testing.T) {
 		t.Error("detail: the payout job is not listed")
 	}
 }
+
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	s := newStaffApp(t, 10)
+	id := s.reserve(1)
+	s.b.htmx(fmt.Sprintf("/reservations/%d/approve", id), url.Values{"idempotency_key": {"audit-approve-key"}, "view": {"row"}})
+
+	p := s.b.get("/audit?action=approve")
+	rows := p.Doc.Find(`[data-testid="audit-event"]`)
+	if rows.Length() != 1 || !strings.Contains(rows.Text(), "kim@example.com") || !strings.Contains(rows.Text(), "held → approved") {
+		t.Errorf("audit filtered by approve: %d rows: %q", rows.Length(), rows.Text())
+	}
+	if n := s.b.get(fmt.Sprintf("/audit?record_type=reservation&record_id=%d", id)).Doc.Find(`[data-testid="audit-event"]`).Length(); n != 2 {
+		t.Errorf("the reservation's events: %d, want reserve and approve", n)
+	}
+	if n := s.b.get("/").Doc.Find(`[data-testid="audit-event"]`).Length(); n < 2 {
+		t.Errorf("dashboard shows %d latest actions", n)
+	}
+	if p := s.b.get("/audit?record_id=x"); p.Status != http.StatusBadRequest {
+		t.Errorf("bad record id: %d", p.Status)
+	}
+}

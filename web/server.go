@@ -122,6 +122,7 @@ func (s *Server) routes() {
 	in.GET("/reservations/:id", s.reservationShow)
 	in.GET("/reservations/:id/jobs", s.reservationJobs)
 	in.GET("/slots", s.slotList)
+	in.GET("/audit", s.auditLog)
 	staff := in.Group("", requireRole(tally.RoleStaff))
 	staff.GET("/reservations/new", s.reservationNew)
 	staff.POST("/reservations", s.reservationCreate)
