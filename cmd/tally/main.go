@@ -55,12 +55,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	log := newLogger(cfg, out)
 	cmd, args := args[0], args[1:]
 	switch cmd {
-	case "serve":
-		return runServe(ctx, cfg, log, args, true, true)
-	case "web":
-		return runServe(ctx, cfg, log, args, true, false)
-	case "worker":
-		return runServe(ctx, cfg, log, args, false, true)
+	case "serve", "web", "worker":
+		return runServe(ctx, cfg, log, cmd, args)
 	case "migrate":
 		return runMigrate(ctx, cfg, log, args)
 	case "seed":

@@ -19,12 +19,19 @@ import (
 	"tally/web"
 )
 
-func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, serveWeb, work bool) error {
-	name := map[[2]bool]string{{true, true}: "serve", {true, false}: "web", {false, true}: "worker"}[[2]bool{serveWeb, work}]
+// serveWhat says what each serving command runs.
+var serveWhat = map[string]string{
+	"serve":  "the web console and the workers in one process",
+	"web":    "the web console only",
+	"worker": "the River workers only",
+}
+
+// runServe runs "serve", "web" or "worker" (name).
+func runServe(ctx context.Context, cfg Config, log *slog.Logger, name string, args []string) error {
+	serveWeb, work := name != "worker", name != "web"
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: tally %s [flags]\n\nRuns %s. Applies pending migrations first.\n\nFlags:\n", name,
-			map[string]string{"serve": "the web console and the workers in one process", "web": "the web console only", "worker": "the River workers only"}[name])
+		fmt.Fprintf(fs.Output(), "Usage: tally %s [flags]\n\nRuns %s. Applies pending migrations first.\n\nFlags:\n", name, serveWhat[name])
 		fs.PrintDefaults()
 	}
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "demo mode: create the demo accounts and let them sign in (TALLY_DEMO)")
@@ -45,8 +52,9 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 		return err
 	}
 
-	// River's own logs are for operators only when something goes wrong.
-	riverLog := slog.New(log.Handler()).With("component", "river")
+	// River logs routine work at info level, which would drown Tally's own lines: below debug
+	// level, only its warnings and errors are kept.
+	riverLog := log
 	if !log.Enabled(ctx, slog.LevelDebug) {
 		riverLog = slog.New(leveled{log.Handler(), slog.LevelWarn})
 	}
