@@ -255,7 +255,8 @@ func planReservations(rng *rand.Rand, slots []plannedSlot, n int, firstCustomer,
 		}
 		switch status {
 		case reservations.StatusHeld:
-			r.HoldExpiresAt = now.Add(time.Duration(10+rng.IntN(48*60)) * time.Minute)
+			// From the real clock, not the hour-rounded now: a hold must not be over already.
+			r.HoldExpiresAt = time.Now().Add(time.Duration(10+rng.IntN(48*60)) * time.Minute)
 		case reservations.StatusApproved, reservations.StatusSettled:
 			r.ApprovedBy, r.ApprovedAt = staff, at(created, 24)
 			r.UpdatedAt = *r.ApprovedAt
