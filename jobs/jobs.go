@@ -33,6 +33,8 @@ type Config struct {
 	PurgeEvery time.Duration
 	// FetchPoll is how often a worker polls for new jobs when no notification arrives.
 	FetchPoll time.Duration
+	// RetryPolicy decides when a failed job runs again; nil is River's exponential backoff.
+	RetryPolicy river.ClientRetryPolicy
 }
 
 // Client is the River client of this application.
@@ -65,6 +67,7 @@ func NewWorkerClient(pool *pgxpool.Pool, cfg Config, holds HoldExpirer) (*Client
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:            cfg.Logger,
 		FetchPollInterval: cfg.FetchPoll,
+		RetryPolicy:       cfg.RetryPolicy,
 		Workers:           workers,
 		Queues: map[string]river.QueueConfig{
 			QueueDefault:     {MaxWorkers: 20},
