@@ -113,6 +113,16 @@ func TestBrowserReserveApproveSettle(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`select[name="slot_id"]`), strconv.FormatInt(slot.ID, 10)),
 		chromedp.SetValue(chromedp.CSS(`select[name="customer_id"]`), strconv.FormatInt(customer.ID, 10)),
 		chromedp.SetValue(chromedp.CSS(`input[name="seats"]`), "3"),
+	)
+	// The form checks itself while it is filled in.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('input[name="seats"]').dispatchEvent(new Event("change", {bubbles: true}))`)); err != nil {
+		t.Fatal(err)
+	}
+	step("see the quote", chromedp.WaitVisible(chromedp.CSS(`.quote-ok`)))
+	if got := text(t, ctx, `[data-testid="quote"]`); !strings.Contains(got, "total EUR 90.00") {
+		t.Errorf("quote: %q", got)
+	}
+	step("submit",
 		chromedp.Submit(chromedp.CSS(`[data-testid="new-reservation-form"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="approve"]`)),
 	)

@@ -264,6 +264,36 @@ func (s *Server) newReservationForm(ctx context.Context, f views.NewReservationF
 	return f, nil
 }
 
+// reservationQuote answers the new-reservation form while it is filled in: the seats left and
+// the price, or what is wrong. It changes nothing; the seats are taken only by Reserve.
+func (s *Server) reservationQuote(c echo.Context) error {
+	quote := func(kind, format string, args ...any) error {
+		return render(c, http.StatusOK, views.Quote(views.Flash{Kind: kind, Message: fmt.Sprintf(format, args...)}))
+	}
+	if c.QueryParam("slot_id") == "" {
+		return quote("info", "Choose a slot and the number of seats.")
+	}
+	n, err := parseNewReservation(views.NewReservationForm{SlotID: c.QueryParam("slot_id"), CustomerID: "1", Seats: c.QueryParam("seats")})
+	if err != nil {
+		return quote("error", "%s", tally.ErrorMessage(err))
+	}
+	slot, err := s.q.SlotGet(c.Request().Context(), n.SlotID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return quote("error", "There is no slot %d.", n.SlotID)
+	} else if err != nil {
+		return err
+	}
+	switch left := slot.Capacity - slot.Reserved; {
+	case left == 0:
+		return quote("error", "Sold out: all %d seats are taken.", slot.Capacity)
+	case n.Seats > left:
+		return quote("error", "Only %d left on this slot.", left)
+	default:
+		return quote("ok", "%d of %d seats left · %s a seat · total %s", left, slot.Capacity,
+			reservations.Money(slot.PriceCents, slot.Currency), reservations.Money(slot.PriceCents*int64(n.Seats), slot.Currency))
+	}
+}
+
 func (s *Server) reservationCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := views.NewReservationForm{SlotID: c.FormValue("slot_id"), CustomerID: c.FormValue("customer_id"), Seats: c.FormValue("seats")}

@@ -336,3 +336,26 @@ func TestAuditLog(t *testing.T) {
 		t.Errorf("bad record id: %d", p.Status)
 	}
 }
+
+func TestNewReservationQuote(t *testing.T) {
+	t.Parallel()
+	s := newStaffApp(t, 5)
+	s.reserve(4)
+	for query, want := range map[string]string{
+		"":                       "Choose a slot",
+		"slot_id=%d&seats=1":     "1 of 5 seats left · EUR 25.00 a seat · total EUR 25.00",
+		"slot_id=%d&seats=2":     "Only 1 left on this slot.",
+		"slot_id=%d&seats=-1":    "Seats must be a whole number",
+		"slot_id=%d&seats=lots":  "Seats must be a whole number",
+		"slot_id=999999&seats=1": "There is no slot 999999.",
+		"slot_id=abc&seats=1":    "Choose a slot.",
+	} {
+		if strings.Contains(query, "%d") {
+			query = fmt.Sprintf(query, s.slot.ID)
+		}
+		p := s.b.get("/reservations/new/quote?" + query)
+		if got := strings.TrimSpace(p.Doc.Find(`[data-testid="quote"]`).Text()); p.Status != http.StatusOK || !strings.Contains(got, want) {
+			t.Errorf("quote %q: %d %q, want %q", query, p.Status, got, want)
+		}
+	}
+}

@@ -125,6 +125,7 @@ func (s *Server) routes() {
 	in.GET("/audit", s.auditLog)
 	staff := in.Group("", requireRole(tally.RoleStaff))
 	staff.GET("/reservations/new", s.reservationNew)
+	staff.GET("/reservations/new/quote", s.reservationQuote)
 	staff.POST("/reservations", s.reservationCreate)
 	staff.POST("/reservations/bulk-settle", s.reservationBulkSettle)
 	staff.POST("/reservations/:id/:action", s.reservationAct)
