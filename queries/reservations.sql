@@ -93,6 +93,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
        OR c.email ILIKE '%' || sqlc.narg(search) || '%' OR r.id::text = sqlc.narg(search))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (sqlc.narg(before_id)::bigint IS NULL OR r.id < sqlc.narg(before_id))
 ORDER BY r.id DESC
 LIMIT @row_limit;
@@ -111,6 +112,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
        OR c.email ILIKE '%' || sqlc.narg(search) || '%' OR r.id::text = sqlc.narg(search))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (sqlc.narg(after_id)::bigint IS NULL OR r.id > sqlc.narg(after_id))
 ORDER BY r.id ASC
 LIMIT @row_limit;
@@ -127,6 +129,7 @@ WHERE (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
        OR c.email ILIKE '%' || sqlc.narg(search) || '%' OR r.id::text = sqlc.narg(search))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
 GROUP BY r.status;
 
 -- name: ReservationStatsSince :one

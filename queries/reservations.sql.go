@@ -102,6 +102,7 @@ WHERE ($1::bigint IS NULL OR r.slot_id = $1)
   AND ($5::timestamptz IS NULL OR s.starts_at < $5)
   AND ($6::text IS NULL OR c.name ILIKE '%' || $6 || '%'
        OR c.email ILIKE '%' || $6 || '%' OR r.id::text = $6)
+  AND ($7::bigint IS NULL OR r.id = $7)
 GROUP BY r.status
 `
 
@@ -112,6 +113,7 @@ type ReservationCountByStatusParams struct {
 	StartsFrom   *time.Time
 	StartsBefore *time.Time
 	Search       *string
+	ID           *int64
 }
 
 type ReservationCountByStatusRow struct {
@@ -127,6 +129,7 @@ func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationC
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.ID,
 	)
 	if err != nil {
 		return nil, err
@@ -363,9 +366,10 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
        OR c.email ILIKE '%' || $7 || '%' OR r.id::text = $7)
-  AND ($8::bigint IS NULL OR r.id < $8)
+  AND ($8::bigint IS NULL OR r.id = $8)
+  AND ($9::bigint IS NULL OR r.id < $9)
 ORDER BY r.id DESC
-LIMIT $9
+LIMIT $10
 `
 
 type ReservationListNewestParams struct {
@@ -376,6 +380,7 @@ type ReservationListNewestParams struct {
 	StartsFrom   *time.Time
 	StartsBefore *time.Time
 	Search       *string
+	ID           *int64
 	BeforeID     *int64
 	RowLimit     int32
 }
@@ -399,6 +404,7 @@ func (q *Queries) ReservationListNewest(ctx context.Context, arg ReservationList
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.ID,
 		arg.BeforeID,
 		arg.RowLimit,
 	)
@@ -457,9 +463,10 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
        OR c.email ILIKE '%' || $7 || '%' OR r.id::text = $7)
-  AND ($8::bigint IS NULL OR r.id > $8)
+  AND ($8::bigint IS NULL OR r.id = $8)
+  AND ($9::bigint IS NULL OR r.id > $9)
 ORDER BY r.id ASC
-LIMIT $9
+LIMIT $10
 `
 
 type ReservationListOldestParams struct {
@@ -470,6 +477,7 @@ type ReservationListOldestParams struct {
 	StartsFrom   *time.Time
 	StartsBefore *time.Time
 	Search       *string
+	ID           *int64
 	AfterID      *int64
 	RowLimit     int32
 }
@@ -491,6 +499,7 @@ func (q *Queries) ReservationListOldest(ctx context.Context, arg ReservationList
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.ID,
 		arg.AfterID,
 		arg.RowLimit,
 	)

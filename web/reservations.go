@@ -26,11 +26,11 @@ const pageSize = 50
 
 // listFilter is the reservations list's query string, parsed and checked.
 type listFilter struct {
-	raw                          views.ReservationFilter
-	status, search               *string
-	slotID, resourceID, customer *int64
-	from, before                 *time.Time
-	cursor                       *int64
+	raw                              views.ReservationFilter
+	status, search                   *string
+	id, slotID, resourceID, customer *int64
+	from, before                     *time.Time
+	cursor                           *int64
 }
 
 // parseListFilter reads the list's query string. Anything malformed is EINVALID naming the
@@ -51,8 +51,11 @@ func parseListFilter(c echo.Context) (listFilter, error) {
 		if len(f.raw.Search) > 100 {
 			return f, tally.Errorf(tally.EINVALID, "The search is too long (100 characters at most).")
 		}
-		search := strings.TrimPrefix(f.raw.Search, "#") // "#42" finds reservation 42
-		f.search = &search
+		if id, err := strconv.ParseInt(strings.TrimPrefix(f.raw.Search, "#"), 10, 64); err == nil && strings.HasPrefix(f.raw.Search, "#") {
+			f.id = &id // "#42" is reservation 42 and nothing else
+		} else {
+			f.search = &f.raw.Search
+		}
 	}
 	if f.raw.Sort != "" && f.raw.Sort != "newest" && f.raw.Sort != "oldest" {
 		return f, tally.Errorf(tally.EINVALID, "Sort by newest or oldest.")
@@ -118,7 +121,7 @@ func (s *Server) reservationList(c echo.Context) error {
 		l.FirstURL = f.url()
 	}
 	counts, err := s.q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
-		SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer, StartsFrom: f.from, StartsBefore: f.before, Search: f.search,
+		SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer, StartsFrom: f.from, StartsBefore: f.before, Search: f.search, ID: f.id,
 	})
 	if err != nil {
 		return err
@@ -153,7 +156,7 @@ func (s *Server) listRows(ctx context.Context, f listFilter) ([]views.Reservatio
 	if f.raw.Sort == "oldest" {
 		list, err := s.q.ReservationListOldest(ctx, queries.ReservationListOldestParams{
 			Status: f.status, SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer,
-			StartsFrom: f.from, StartsBefore: f.before, Search: f.search, AfterID: f.cursor, RowLimit: pageSize,
+			StartsFrom: f.from, StartsBefore: f.before, Search: f.search, ID: f.id, AfterID: f.cursor, RowLimit: pageSize,
 		})
 		for _, r := range list {
 			add(r.Reservation, r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail)
@@ -162,7 +165,7 @@ func (s *Server) listRows(ctx context.Context, f listFilter) ([]views.Reservatio
 	}
 	list, err := s.q.ReservationListNewest(ctx, queries.ReservationListNewestParams{
 		Status: f.status, SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer,
-		StartsFrom: f.from, StartsBefore: f.before, Search: f.search, BeforeID: f.cursor, RowLimit: pageSize,
+		StartsFrom: f.from, StartsBefore: f.before, Search: f.search, ID: f.id, BeforeID: f.cursor, RowLimit: pageSize,
 	})
 	for _, r := range list {
 		add(r.Reservation, r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail)
