@@ -15,8 +15,8 @@ help: ## list the targets
 run: build ## start PostgreSQL, seed demo data, run Tally (web, workers, partner simulator) at http://localhost:8080
 	@$(PG) with scripts/run.sh
 
-test: ## start PostgreSQL, then run every test (browser tests need chromium)
-	@$(PG) with go test -count=1 ./...
+test: ## start PostgreSQL, then run every test with the race detector (browser tests need chromium)
+	@$(PG) with go test -race -count=1 ./...
 
 generate: ## regenerate sqlc and templ code with the pinned tool versions
 	go run github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION) generate

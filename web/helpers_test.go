@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -68,6 +69,7 @@ type browser struct {
 	t    *testing.T
 	app  *app
 	http *http.Client
+	mu   sync.Mutex // tests send requests from many goroutines
 	csrf string
 }
 
@@ -100,9 +102,17 @@ func (b *browser) do(req *http.Request) page {
 	p := page{Status: res.StatusCode, Header: res.Header, Body: string(body), Doc: doc, Location: res.Header.Get("Location")}
 	// Keep the latest CSRF token the server handed out, as a browser keeps the page.
 	if tok, ok := doc.Find(`input[name="_csrf"]`).First().Attr("value"); ok && tok != "" {
+		b.mu.Lock()
 		b.csrf = tok
+		b.mu.Unlock()
 	}
 	return p
+}
+
+func (b *browser) token() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.csrf
 }
 
 func (b *browser) get(path string) page {
@@ -116,7 +126,7 @@ func (b *browser) post(path string, form url.Values) page {
 		form = url.Values{}
 	}
 	if _, ok := form["_csrf"]; !ok {
-		form.Set("_csrf", b.csrf)
+		form.Set("_csrf", b.token())
 	}
 	req, _ := http.NewRequest(http.MethodPost, b.app.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -128,7 +138,7 @@ func (b *browser) htmx(path string, form url.Values) page {
 	req, _ := http.NewRequest(http.MethodPost, b.app.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("HX-Request", "true")
-	req.Header.Set("X-CSRF-Token", b.csrf)
+	req.Header.Set("X-CSRF-Token", b.token())
 	return b.do(req)
 }
 
