@@ -148,10 +148,7 @@ func (s *Server) reservationList(c echo.Context) error {
 func (s *Server) listRows(ctx context.Context, f listFilter) ([]views.ReservationRow, error) {
 	var rows []views.ReservationRow
 	add := func(r queries.Reservation, startsAt time.Time, resource, customer, email string) {
-		rows = append(rows, views.ReservationRow{
-			ID: r.ID, Status: r.Status, Customer: customer, CustomerEmail: email, Resource: resource,
-			SlotStartsAt: startsAt, Seats: r.Seats, Amount: reservations.Money(r.AmountCents, r.Currency), HoldExpiresAt: r.HoldExpiresAt,
-		})
+		rows = append(rows, reservationRow(r, startsAt, resource, customer, email))
 	}
 	if f.raw.Sort == "oldest" {
 		list, err := s.q.ReservationListOldest(ctx, queries.ReservationListOldestParams{
@@ -376,11 +373,15 @@ func (s *Server) renderRow(c echo.Context, id int64, status int, f views.Flash) 
 	if err != nil {
 		return err
 	}
-	r := row.Reservation
-	return render(c, status, views.RowWithFlash(s.page(c, "", ""), views.ReservationRow{
-		ID: r.ID, Status: r.Status, Customer: row.CustomerName, CustomerEmail: row.CustomerEmail, Resource: row.ResourceName,
-		SlotStartsAt: row.SlotStartsAt, Seats: r.Seats, Amount: reservations.Money(r.AmountCents, r.Currency), HoldExpiresAt: r.HoldExpiresAt,
-	}, f))
+	return render(c, status, views.RowWithFlash(s.page(c, "", ""),
+		reservationRow(row.Reservation, row.SlotStartsAt, row.ResourceName, row.CustomerName, row.CustomerEmail), f))
+}
+
+func reservationRow(r queries.Reservation, startsAt time.Time, resource, customer, email string) views.ReservationRow {
+	return views.ReservationRow{
+		ID: r.ID, Status: r.Status, Customer: customer, CustomerEmail: email, Resource: resource, SlotStartsAt: startsAt,
+		Seats: r.Seats, Amount: reservations.Money(r.AmountCents, r.Currency), HoldExpiresAt: r.HoldExpiresAt,
+	}
 }
 
 func (s *Server) reservationBulkSettle(c echo.Context) error {
