@@ -7,8 +7,26 @@ document.addEventListener("change", function (e) {
   for (var i = 0; i < boxes.length; i++) boxes[i].checked = e.target.checked;
 });
 
-// A plain form with data-confirm="question" asks before it is sent.
+// A plain form with data-confirm="question" asks before it is sent; a form that is sent
+// disables its buttons, so a double click sends it once (the server would answer the second
+// with "already being processed").
 document.addEventListener("submit", function (e) {
-  var question = e.target.getAttribute && e.target.getAttribute("data-confirm");
-  if (question && !window.confirm(question)) e.preventDefault();
+  var form = e.target;
+  var question = form.getAttribute && form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) {
+    e.preventDefault();
+    return;
+  }
+  if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return; // htmx has hx-disabled-elt
+  setTimeout(function () {
+    var buttons = form.querySelectorAll("button[type=submit], button:not([type])");
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
+  }, 0);
+});
+
+// Coming back to a page from the history: its buttons work again.
+window.addEventListener("pageshow", function (e) {
+  if (!e.persisted) return;
+  var buttons = document.querySelectorAll("button[disabled]");
+  for (var i = 0; i < buttons.length; i++) buttons[i].disabled = false;
 });
