@@ -129,10 +129,15 @@ func TestBrowserReserveApproveSettle(t *testing.T) {
 	if got := text(t, ctx, `[data-testid="flash"]`); !strings.Contains(got, "Reserved 3 seats") {
 		t.Errorf("flash after reserving: %q", got)
 	}
-	step("approve",
-		chromedp.Click(chromedp.CSS(`[data-testid="approve"]`)),
+	step("approve with an impatient double click",
+		chromedp.DoubleClick(chromedp.CSS(`[data-testid="approve"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="settle"]`)),
 	)
+	var approvals int
+	a.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_events WHERE action = 'approve'").Scan(&approvals)
+	if approvals != 1 {
+		t.Errorf("%d approvals after a double click, want 1", approvals)
+	}
 	if got := text(t, ctx, `h1 [data-testid="status"]`); got != "approved" {
 		t.Errorf("status after approving: %q", got)
 	}
