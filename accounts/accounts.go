@@ -68,6 +68,9 @@ func NewService(pool *pgxpool.Pool, demoMode bool) *Service {
 // recent failures for the account or the address give ETOOMANY before the password is looked at.
 func (s *Service) Authenticate(ctx context.Context, email, password, ip string) (User, error) {
 	email = normalizeEmail(email)
+	if len(email) > 254 { // no account has one so long; don't store it
+		email = "(too long)"
+	}
 	since := time.Now().Add(-LoginWindow)
 	byEmail, err := s.q.LoginFailureCountByEmail(ctx, queries.LoginFailureCountByEmailParams{Email: email, Since: since})
 	if err != nil {

@@ -53,6 +53,16 @@ func TestSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("garbage in the sign-in form is refused plainly", func(t *testing.T) {
+		b := a.browser()
+		b.get("/login")
+		for _, email := range []string{"\xff\xfe@example.com", "kim\x00@example.com", strings.Repeat("a", 5000) + "@example.com"} {
+			if p := b.post("/login", url.Values{"email": {email}, "password": {"x"}}); p.Status != http.StatusBadRequest && p.Status != http.StatusUnauthorized {
+				t.Errorf("email %q…: status %d", email[:10], p.Status)
+			}
+		}
+	})
+
 	t.Run("a page without a session redirects to sign-in", func(t *testing.T) {
 		p := a.browser().get("/users?x=1")
 		if p.Status != http.StatusSeeOther || p.Location != "/login?next="+url.QueryEscape("/users?x=1") {

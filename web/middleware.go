@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,6 +73,24 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+// validText refuses a request whose query or form holds text PostgreSQL cannot store
+// (invalid UTF-8, NUL bytes), before any handler sees it: a clear 400, never a 500.
+func validText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := c.Request().ParseForm(); err != nil {
+			return tally.Errorf(tally.EINVALID, "The request could not be read.")
+		}
+		for _, values := range c.Request().Form { // the query and a urlencoded body
+			for _, v := range values {
+				if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+					return tally.Errorf(tally.EINVALID, "The request holds characters that are not text. Check what you typed or pasted.")
+				}
+			}
 		}
 		return next(c)
 	}

@@ -193,6 +193,8 @@ func TestHostileInput(t *testing.T) {
 		{"/reservations/bulk-settle", url.Values{"id": {"1", "x"}}, 400},
 		{"/reservations/bulk-settle", url.Values{"slot_id": {"-1"}}, 400},
 		{"/reservations/bulk-settle", url.Values{}, 400},
+		{"/reservations", url.Values{"slot_id": {slot}, "customer_id": {customer}, "seats": {"1"}, "idempotency_key": {"bad-utf8-\xff\xfe"}}, 400},
+		{"/reservations", url.Values{"slot_id": {slot}, "customer_id": {customer}, "seats": {"1"}, "idempotency_key": {"nul-in-key\x00abc"}}, 400},
 	}
 	for _, c := range posts {
 		p := s.b.post(c.path, c.form)
@@ -203,7 +205,8 @@ func TestHostileInput(t *testing.T) {
 			t.Errorf("POST %s: no message shown", c.path)
 		}
 	}
-	for _, path := range []string{"/reservations?status=bogus", "/reservations?slot=abc", "/reservations?from=yesterday",
+	for _, path := range []string{"/reservations?q=%FF%FE", "/reservations?q=a%00b", "/audit?actor=%C3%28",
+		"/reservations?status=bogus", "/reservations?slot=abc", "/reservations?from=yesterday",
 		"/reservations?q=" + url.QueryEscape(huge[:500]), "/reservations?sort=sideways", "/reservations/abc", "/reservations/0"} {
 		if p := s.b.get(path); p.Status != http.StatusBadRequest {
 			t.Errorf("GET %s: %d, want 400", path[:min(len(path), 60)], p.Status)

@@ -103,6 +103,7 @@ func (s *Server) routes() {
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit("1M"))
+	e.Use(validText)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
