@@ -47,12 +47,20 @@ func (q *Queries) CustomerInsert(ctx context.Context, arg CustomerInsertParams) 
 	return i, err
 }
 
-const customerList = `-- name: CustomerList :many
-SELECT id, name, email, created_at FROM customers ORDER BY name, id LIMIT $1
+const customerSearch = `-- name: CustomerSearch :many
+SELECT id, name, email, created_at FROM customers
+WHERE $1::text IS NULL OR name ILIKE '%' || $1 || '%' OR email ILIKE '%' || $1 || '%'
+ORDER BY name, id
+LIMIT $2
 `
 
-func (q *Queries) CustomerList(ctx context.Context, rowLimit int32) ([]Customer, error) {
-	rows, err := q.db.Query(ctx, customerList, rowLimit)
+type CustomerSearchParams struct {
+	Search   *string
+	RowLimit int32
+}
+
+func (q *Queries) CustomerSearch(ctx context.Context, arg CustomerSearchParams) ([]Customer, error) {
+	rows, err := q.db.Query(ctx, customerSearch, arg.Search, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -254,14 +254,45 @@ func (s *Server) newReservationForm(ctx context.Context, f views.NewReservationF
 		}
 		f.Slots = append(f.Slots, views.Option{Value: strconv.FormatInt(sl.Slot.ID, 10), Label: label, Disabled: left == 0})
 	}
-	customers, err := s.q.CustomerList(ctx, 1000)
+	f.Customers, err = s.customerOptions(ctx, "")
+	if id, perr := strconv.ParseInt(f.CustomerID, 10, 64); perr == nil && err == nil {
+		// Keep a chosen customer on re-render, though the first page of names may not hold them.
+		if cu, gerr := s.q.CustomerGet(ctx, id); gerr == nil && !slices.ContainsFunc(f.Customers, func(o views.Option) bool { return o.Value == f.CustomerID }) {
+			f.Customers = append([]views.Option{customerOption(cu)}, f.Customers...)
+		}
+	}
+	return f, err
+}
+
+// customerOptions are the customers whose name or email holds search (all when empty),
+// the first 50 by name: a picker that stays small however many customers there are.
+func (s *Server) customerOptions(ctx context.Context, search string) ([]views.Option, error) {
+	p := queries.CustomerSearchParams{RowLimit: 50}
+	if search != "" {
+		p.Search = &search
+	}
+	customers, err := s.q.CustomerSearch(ctx, p)
+	options := make([]views.Option, len(customers))
+	for i, cu := range customers {
+		options[i] = customerOption(cu)
+	}
+	return options, err
+}
+
+func customerOption(cu queries.Customer) views.Option {
+	return views.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name + " · " + cu.Email}
+}
+
+func (s *Server) reservationCustomers(c echo.Context) error {
+	search := strings.TrimSpace(c.QueryParam("customer_q"))
+	if len(search) > 100 {
+		return tally.Errorf(tally.EINVALID, "The search is too long (100 characters at most).")
+	}
+	options, err := s.customerOptions(c.Request().Context(), search)
 	if err != nil {
-		return f, err
+		return err
 	}
-	for _, cu := range customers {
-		f.Customers = append(f.Customers, views.Option{Value: strconv.FormatInt(cu.ID, 10), Label: cu.Name + " · " + cu.Email})
-	}
-	return f, nil
+	return render(c, http.StatusOK, views.CustomerOptions(options, ""))
 }
 
 // reservationQuote answers the new-reservation form while it is filled in: the seats left and

@@ -368,3 +368,22 @@ func TestNewReservationQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestCustomerPicker(t *testing.T) {
+	t.Parallel()
+	s := newStaffApp(t, 5)
+	for i := 0; i < 60; i++ {
+		fixture.Customer(t, s.Pool)
+	}
+	p := s.b.get("/reservations/new")
+	if n := p.Doc.Find(`#customer-options option[value!=""]`).Length(); n != 50 {
+		t.Errorf("the form offers %d customers, want the first 50", n)
+	}
+	found := s.b.get("/reservations/new/customers?customer_q=" + url.QueryEscape(s.customer.Email))
+	if opts := found.Doc.Find(`option[value!=""]`); opts.Length() != 1 || opts.AttrOr("value", "") != strconv.FormatInt(s.customer.ID, 10) {
+		t.Errorf("search by email: %d options: %q", opts.Length(), opts.Text())
+	}
+	if none := s.b.get("/reservations/new/customers?customer_q=zzz-nobody"); !strings.Contains(none.Body, "no customer matches") {
+		t.Errorf("search for nobody: %s", none.Body)
+	}
+}

@@ -127,6 +127,7 @@ func (s *Server) routes() {
 	staff := in.Group("", requireRole(tally.RoleStaff))
 	staff.GET("/reservations/new", s.reservationNew)
 	staff.GET("/reservations/new/quote", s.reservationQuote)
+	staff.GET("/reservations/new/customers", s.reservationCustomers)
 	staff.POST("/reservations", s.reservationCreate)
 	staff.POST("/reservations/bulk-settle", s.reservationBulkSettle)
 	staff.POST("/reservations/:id/:action", s.reservationAct)
