@@ -98,6 +98,7 @@ type NewReservationForm struct {
 	Seats      string
 	Error      string
 	Slots      []Option
+	Resources  []Option
 	Customers  []Option
 	Key        string
 }

@@ -134,12 +134,8 @@ func (s *Server) reservationList(c echo.Context) error {
 	for _, st := range reservations.Statuses {
 		l.Counts = append(l.Counts, views.StatusCount{Status: st, Count: byStatus[st], URL: f.url("status", st), Active: st == f.raw.Status})
 	}
-	resources, err := s.q.ResourceList(ctx)
-	if err != nil {
+	if l.Resources, err = s.resourceOptions(ctx); err != nil {
 		return err
-	}
-	for _, r := range resources {
-		l.Resources = append(l.Resources, views.Option{Value: strconv.FormatInt(r.ID, 10), Label: r.Name})
 	}
 	return render(c, http.StatusOK, views.Reservations(s.page(c, "Reservations", "reservations"), l))
 }
@@ -241,18 +237,12 @@ func (s *Server) reservationNew(c echo.Context) error {
 
 func (s *Server) newReservationForm(ctx context.Context, f views.NewReservationForm) (views.NewReservationForm, error) {
 	f.Key = views.NewKey()
-	slots, err := s.q.SlotListUpcoming(ctx, queries.SlotListUpcomingParams{Since: time.Now(), RowLimit: 500})
-	if err != nil {
+	var err error
+	if f.Slots, err = s.slotOptions(ctx, nil, time.Now()); err != nil {
 		return f, err
 	}
-	for _, sl := range slots {
-		left := sl.Slot.Capacity - sl.Slot.Reserved
-		label := fmt.Sprintf("%s · %s · %d left · %s", sl.ResourceName, sl.Slot.StartsAt.UTC().Format("Mon 2 Jan 15:04"), left,
-			reservations.Money(sl.Slot.PriceCents, sl.Slot.Currency))
-		if left == 0 {
-			label = fmt.Sprintf("%s · %s · sold out", sl.ResourceName, sl.Slot.StartsAt.UTC().Format("Mon 2 Jan 15:04"))
-		}
-		f.Slots = append(f.Slots, views.Option{Value: strconv.FormatInt(sl.Slot.ID, 10), Label: label, Disabled: left == 0})
+	if f.Resources, err = s.resourceOptions(ctx); err != nil {
+		return f, err
 	}
 	f.Customers, err = s.customerOptions(ctx, "")
 	if id, perr := strconv.ParseInt(f.CustomerID, 10, 64); perr == nil && err == nil {
@@ -262,6 +252,49 @@ func (s *Server) newReservationForm(ctx context.Context, f views.NewReservationF
 		}
 	}
 	return f, err
+}
+
+// slotOptions are the next 200 slots from since, of one resource or all.
+func (s *Server) slotOptions(ctx context.Context, resourceID *int64, since time.Time) ([]views.Option, error) {
+	slots, err := s.q.SlotListUpcoming(ctx, queries.SlotListUpcomingParams{Since: since, ResourceID: resourceID, RowLimit: 200})
+	options := make([]views.Option, len(slots))
+	for i, sl := range slots {
+		left, when := sl.Slot.Capacity-sl.Slot.Reserved, sl.Slot.StartsAt.UTC().Format("Mon 2 Jan 15:04")
+		label := fmt.Sprintf("%s · %s · %d left · %s", sl.ResourceName, when, left, reservations.Money(sl.Slot.PriceCents, sl.Slot.Currency))
+		if left == 0 {
+			label = fmt.Sprintf("%s · %s · sold out", sl.ResourceName, when)
+		}
+		options[i] = views.Option{Value: strconv.FormatInt(sl.Slot.ID, 10), Label: label, Disabled: left == 0}
+	}
+	return options, err
+}
+
+func (s *Server) resourceOptions(ctx context.Context) ([]views.Option, error) {
+	resources, err := s.q.ResourceList(ctx)
+	options := make([]views.Option, len(resources))
+	for i, r := range resources {
+		options[i] = views.Option{Value: strconv.FormatInt(r.ID, 10), Label: r.Name}
+	}
+	return options, err
+}
+
+// reservationSlots narrows the slot picker to a resource and a first day.
+func (s *Server) reservationSlots(c echo.Context) error {
+	resourceID, err := optionalID("resource", c.QueryParam("slot_resource"))
+	if err != nil {
+		return err
+	}
+	since := time.Now()
+	if day, err := optionalDate("from", c.QueryParam("slot_from")); err != nil {
+		return err
+	} else if day != nil && day.After(since) {
+		since = *day
+	}
+	options, err := s.slotOptions(c.Request().Context(), resourceID, since)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.SlotOptions(options, ""))
 }
 
 // customerOptions are the customers whose name or email holds search (all when empty),

@@ -369,7 +369,7 @@ func TestNewReservationQuote(t *testing.T) {
 	}
 }
 
-func TestCustomerPicker(t *testing.T) {
+func TestNewReservationPickers(t *testing.T) {
 	t.Parallel()
 	s := newStaffApp(t, 5)
 	for i := 0; i < 60; i++ {
@@ -385,5 +385,17 @@ func TestCustomerPicker(t *testing.T) {
 	}
 	if none := s.b.get("/reservations/new/customers?customer_q=zzz-nobody"); !strings.Contains(none.Body, "no customer matches") {
 		t.Errorf("search for nobody: %s", none.Body)
+	}
+
+	other := fixture.Slot(t, s.Pool, 3, 1000)
+	slots := s.b.get(fmt.Sprintf("/reservations/new/slots?slot_resource=%d", other.ResourceID))
+	if opts := slots.Doc.Find(`option[value!=""]`); opts.Length() != 1 || opts.AttrOr("value", "") != strconv.FormatInt(other.ID, 10) {
+		t.Errorf("slots of one resource: %d options: %q", opts.Length(), opts.Text())
+	}
+	if later := s.b.get("/reservations/new/slots?slot_from=2999-01-01"); !strings.Contains(later.Body, "no upcoming slot here") {
+		t.Errorf("slots from 2999: %s", later.Body)
+	}
+	if bad := s.b.get("/reservations/new/slots?slot_resource=x"); bad.Status != http.StatusBadRequest {
+		t.Errorf("bad resource: %d", bad.Status)
 	}
 }

@@ -128,6 +128,7 @@ func (s *Server) routes() {
 	staff.GET("/reservations/new", s.reservationNew)
 	staff.GET("/reservations/new/quote", s.reservationQuote)
 	staff.GET("/reservations/new/customers", s.reservationCustomers)
+	staff.GET("/reservations/new/slots", s.reservationSlots)
 	staff.POST("/reservations", s.reservationCreate)
 	staff.POST("/reservations/bulk-settle", s.reservationBulkSettle)
 	staff.POST("/reservations/:id/:action", s.reservationAct)
