@@ -1,7 +1,8 @@
 -- name: SlotTakeSeats :one
--- Takes seats only if they are free; zero rows means sold out (or too few left).
+-- Takes seats only if they are free and the slot has not started; zero rows means it is sold
+-- out, has too few left, or is over.
 UPDATE slots SET reserved = reserved + @seats
-WHERE id = @id AND reserved + @seats <= capacity
+WHERE id = @id AND reserved + @seats <= capacity AND starts_at > now()
 RETURNING *;
 
 -- name: SlotReleaseSeats :exec

@@ -290,7 +290,7 @@ func (q *Queries) SlotReleaseSeatsMany(ctx context.Context, arg SlotReleaseSeats
 
 const slotTakeSeats = `-- name: SlotTakeSeats :one
 UPDATE slots SET reserved = reserved + $1
-WHERE id = $2 AND reserved + $1 <= capacity
+WHERE id = $2 AND reserved + $1 <= capacity AND starts_at > now()
 RETURNING id, resource_id, starts_at, capacity, reserved, price_cents, currency
 `
 
@@ -299,7 +299,8 @@ type SlotTakeSeatsParams struct {
 	ID    int64
 }
 
-// Takes seats only if they are free; zero rows means sold out (or too few left).
+// Takes seats only if they are free and the slot has not started; zero rows means it is sold
+// out, has too few left, or is over.
 func (q *Queries) SlotTakeSeats(ctx context.Context, arg SlotTakeSeatsParams) (Slot, error) {
 	row := q.db.QueryRow(ctx, slotTakeSeats, arg.Seats, arg.ID)
 	var i Slot

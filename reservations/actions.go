@@ -76,12 +76,11 @@ func (s *Service) explainNoSeats(ctx context.Context, q *queries.Queries, n NewR
 	if err != nil {
 		return notFound(err, "There is no slot %d.", n.SlotID)
 	}
-	switch left := slot.Capacity - slot.Reserved; {
-	case left == 0:
-		return tally.Errorf(tally.ECONFLICT, "Sold out: all %d seats of this slot are taken.", slot.Capacity)
-	default:
-		return tally.Errorf(tally.ECONFLICT, "Only %d %s left on this slot; you asked for %d.", left, plural(int(left), "seat"), n.Seats)
+	if err := seatsProblem(slot, n.Seats); err != nil {
+		return err
 	}
+	// The seats were taken between the update and this read, and given back since.
+	return tally.Errorf(tally.ECONFLICT, "The seats were being taken by someone else just now. Try again.")
 }
 
 // Approve confirms a held reservation whose hold has not expired, and tells the customer.

@@ -176,6 +176,15 @@ func TestReserveRefusals(t *testing.T) {
 			t.Errorf("%+v: %v, want invalid", bad, err)
 		}
 	}
+	if _, err := e.pool.Exec(ctx, "UPDATE slots SET starts_at = now() - interval '1 minute', reserved = 0 WHERE id = $1", e.slot.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := try(reservations.NewReservation{SlotID: e.slot.ID, CustomerID: e.customer.ID, Seats: 1}); !strings.Contains(tally.ErrorMessage(err), "can no longer be reserved") {
+		t.Errorf("a slot that started: %v", err)
+	}
+	if _, err := e.pool.Exec(ctx, "UPDATE slots SET starts_at = now() + interval '1 day', reserved = 3 WHERE id = $1", e.slot.ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := try(reservations.NewReservation{SlotID: 424242, CustomerID: e.customer.ID, Seats: 1}); tally.ErrorCode(err) != tally.ENOTFOUND {
 		t.Errorf("unknown slot: %v", err)
 	}

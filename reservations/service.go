@@ -55,6 +55,7 @@ type Config struct {
 // Service runs the actions.
 type Service struct {
 	pool *pgxpool.Pool
+	q    *queries.Queries
 	jobs JobInserter
 	cfg  Config
 }
@@ -70,7 +71,7 @@ func NewService(pool *pgxpool.Pool, jobs JobInserter, cfg Config) *Service {
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 50
 	}
-	return &Service{pool: pool, jobs: jobs, cfg: cfg}
+	return &Service{pool: pool, q: queries.New(pool), jobs: jobs, cfg: cfg}
 }
 
 // Outcome is what an action did: the reservation as it now is and a sentence for the user.

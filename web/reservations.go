@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"github.com/riverqueue/river"
 
@@ -26,11 +24,9 @@ const pageSize = 50
 
 // listFilter is the reservations list's query string, parsed and checked.
 type listFilter struct {
-	raw                              views.ReservationFilter
-	status, search                   *string
-	id, slotID, resourceID, customer *int64
-	from, before                     *time.Time
-	cursor                           *int64
+	raw    views.ReservationFilter
+	filter reservations.Filter
+	cursor *int64
 }
 
 // parseListFilter reads the list's query string. Anything malformed is EINVALID naming the
@@ -45,16 +41,16 @@ func parseListFilter(c echo.Context) (listFilter, error) {
 		if !slices.Contains(reservations.Statuses, s) {
 			return f, tally.Errorf(tally.EINVALID, "Unknown status %q.", s)
 		}
-		f.status = &s
+		f.filter.Status = &s
 	}
 	if f.raw.Search != "" {
 		if len(f.raw.Search) > 100 {
 			return f, tally.Errorf(tally.EINVALID, "The search is too long (100 characters at most).")
 		}
 		if id, err := strconv.ParseInt(strings.TrimPrefix(f.raw.Search, "#"), 10, 64); err == nil && strings.HasPrefix(f.raw.Search, "#") {
-			f.id = &id // "#42" is reservation 42 and nothing else
+			f.filter.ID = &id // "#42" is reservation 42 and nothing else
 		} else {
-			f.search = &f.raw.Search
+			f.filter.Search = &f.raw.Search
 		}
 	}
 	if f.raw.Sort != "" && f.raw.Sort != "newest" && f.raw.Sort != "oldest" {
@@ -64,20 +60,20 @@ func parseListFilter(c echo.Context) (listFilter, error) {
 	for _, p := range []struct {
 		name, value string
 		dst         **int64
-	}{{"resource", f.raw.ResourceID, &f.resourceID}, {"slot", f.raw.SlotID, &f.slotID}, {"customer", f.raw.CustomerID, &f.customer}, {"cursor", c.QueryParam("cursor"), &f.cursor}} {
+	}{{"resource", f.raw.ResourceID, &f.filter.ResourceID}, {"slot", f.raw.SlotID, &f.filter.SlotID}, {"customer", f.raw.CustomerID, &f.filter.Customer}, {"cursor", c.QueryParam("cursor"), &f.cursor}} {
 		if *p.dst, err = optionalID(p.name, p.value); err != nil {
 			return f, err
 		}
 	}
-	if f.from, err = optionalDate("from", f.raw.From); err != nil {
+	if f.filter.StartsFrom, err = optionalDate("from", f.raw.From); err != nil {
 		return f, err
 	}
-	if f.before, err = optionalDate("to", f.raw.To); err != nil {
+	if f.filter.StartsBefore, err = optionalDate("to", f.raw.To); err != nil {
 		return f, err
 	}
-	if f.before != nil {
-		next := f.before.AddDate(0, 0, 1) // "to" is inclusive: up to the end of that day
-		f.before = &next
+	if to := f.filter.StartsBefore; to != nil {
+		next := to.AddDate(0, 0, 1) // "to" is inclusive: up to the end of that day
+		f.filter.StartsBefore = &next
 	}
 	return f, nil
 }
@@ -111,8 +107,12 @@ func (s *Server) reservationList(c echo.Context) error {
 		return err
 	}
 	l := views.ReservationList{Filter: f.raw, AllURL: f.url("status", "")}
-	if l.Rows, err = s.listRows(ctx, f); err != nil {
+	rows, err := s.bookings.List(ctx, f.filter, reservations.PageRequest{Oldest: f.raw.Sort == "oldest", Cursor: f.cursor, Limit: pageSize})
+	if err != nil {
 		return err
+	}
+	for _, r := range rows {
+		l.Rows = append(l.Rows, reservationRow(r))
 	}
 	if len(l.Rows) == pageSize {
 		l.NextURL = f.url("cursor", strconv.FormatInt(l.Rows[len(l.Rows)-1].ID, 10))
@@ -120,50 +120,18 @@ func (s *Server) reservationList(c echo.Context) error {
 	if f.cursor != nil {
 		l.FirstURL = f.url()
 	}
-	counts, err := s.q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
-		SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer, StartsFrom: f.from, StartsBefore: f.before, Search: f.search, ID: f.id,
-	})
+	counts, err := s.bookings.CountByStatus(ctx, f.filter)
 	if err != nil {
 		return err
 	}
-	byStatus := map[string]int64{}
-	for _, c := range counts {
-		byStatus[c.Status] = c.Reservations
-		l.Total += c.Reservations
-	}
 	for _, st := range reservations.Statuses {
-		l.Counts = append(l.Counts, views.StatusCount{Status: st, Count: byStatus[st], URL: f.url("status", st), Active: st == f.raw.Status})
+		l.Total += counts[st]
+		l.Counts = append(l.Counts, views.StatusCount{Status: st, Count: counts[st], URL: f.url("status", st), Active: st == f.raw.Status})
 	}
 	if l.Resources, err = s.resourceOptions(ctx); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.Reservations(s.page(c, "Reservations", "reservations"), l))
-}
-
-// listRows reads one page of the list, keyset-paginated on the reservation id.
-func (s *Server) listRows(ctx context.Context, f listFilter) ([]views.ReservationRow, error) {
-	var rows []views.ReservationRow
-	add := func(r queries.Reservation, startsAt time.Time, resource, customer, email string) {
-		rows = append(rows, reservationRow(r, startsAt, resource, customer, email))
-	}
-	if f.raw.Sort == "oldest" {
-		list, err := s.q.ReservationListOldest(ctx, queries.ReservationListOldestParams{
-			Status: f.status, SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer,
-			StartsFrom: f.from, StartsBefore: f.before, Search: f.search, ID: f.id, AfterID: f.cursor, RowLimit: pageSize,
-		})
-		for _, r := range list {
-			add(r.Reservation, r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail)
-		}
-		return rows, err
-	}
-	list, err := s.q.ReservationListNewest(ctx, queries.ReservationListNewestParams{
-		Status: f.status, SlotID: f.slotID, ResourceID: f.resourceID, CustomerID: f.customer,
-		StartsFrom: f.from, StartsBefore: f.before, Search: f.search, ID: f.id, BeforeID: f.cursor, RowLimit: pageSize,
-	})
-	for _, r := range list {
-		add(r.Reservation, r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail)
-	}
-	return rows, err
 }
 
 func (s *Server) reservationShow(c echo.Context) error {
@@ -172,22 +140,14 @@ func (s *Server) reservationShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	row, err := s.q.ReservationDetail(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return tally.Errorf(tally.ENOTFOUND, "There is no reservation #%d.", id)
-	} else if err != nil {
-		return err
-	}
-	d := views.ReservationDetail{Row: row, Amount: reservations.Money(row.Reservation.AmountCents, row.Reservation.Currency)}
-	ledger, err := s.q.LedgerEntryListByReservation(ctx, id)
+	detail, err := s.bookings.Detail(ctx, id)
 	if err != nil {
 		return err
 	}
-	for _, e := range ledger {
+	r := detail.Reservation
+	d := views.ReservationDetail{Row: detail.ReservationDetailRow, Amount: reservations.Money(r.AmountCents, r.Currency), Audit: detail.History}
+	for _, e := range detail.Ledger {
 		d.Ledger = append(d.Ledger, views.LedgerLine{Txn: e.TxnID.String()[:8], Account: e.Account, Amount: reservations.Money(e.AmountCents, e.Currency), At: e.CreatedAt})
-	}
-	if d.Audit, err = s.q.AuditListByRecord(ctx, queries.AuditListByRecordParams{RecordType: "reservation", RecordID: id}); err != nil {
-		return err
 	}
 	d.Jobs, err = s.jobsOf(ctx, id)
 	if err != nil {
@@ -341,20 +301,13 @@ func (s *Server) reservationQuote(c echo.Context) error {
 	if err != nil {
 		return quote("error", "%s", tally.ErrorMessage(err))
 	}
-	slot, err := s.q.SlotGet(c.Request().Context(), n.SlotID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return quote("error", "There is no slot %d.", n.SlotID)
-	} else if err != nil {
-		return err
-	}
-	switch left := slot.Capacity - slot.Reserved; {
-	case left == 0:
-		return quote("error", "Sold out: all %d seats are taken.", slot.Capacity)
-	case n.Seats > left:
-		return quote("error", "Only %d left on this slot.", left)
+	switch message, err := s.bookings.Quote(c.Request().Context(), n.SlotID, n.Seats); tally.ErrorCode(err) {
+	case "":
+		return quote("ok", "%s", message)
+	case tally.EINVALID, tally.ENOTFOUND, tally.ECONFLICT:
+		return quote("error", "%s", tally.ErrorMessage(err))
 	default:
-		return quote("ok", "%d of %d seats left · %s a seat · total %s", left, slot.Capacity,
-			reservations.Money(slot.PriceCents, slot.Currency), reservations.Money(slot.PriceCents*int64(n.Seats), slot.Currency))
+		return err
 	}
 }
 
@@ -433,17 +386,19 @@ func (s *Server) reservationAct(c echo.Context) error {
 
 // renderRow answers a row action with the reservation's row as it is now and a flash.
 func (s *Server) renderRow(c echo.Context, id int64, status int, f views.Flash) error {
-	row, err := s.q.ReservationDetail(c.Request().Context(), id)
+	d, err := s.bookings.Detail(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.RowWithFlash(s.page(c, "", ""),
-		reservationRow(row.Reservation, row.SlotStartsAt, row.ResourceName, row.CustomerName, row.CustomerEmail), f))
+	return render(c, status, views.RowWithFlash(s.page(c, "", ""), reservationRow(reservations.ListRow{
+		Reservation: d.Reservation, SlotStartsAt: d.SlotStartsAt, Resource: d.ResourceName, Customer: d.CustomerName, CustomerEmail: d.CustomerEmail,
+	}), f))
 }
 
-func reservationRow(r queries.Reservation, startsAt time.Time, resource, customer, email string) views.ReservationRow {
+func reservationRow(l reservations.ListRow) views.ReservationRow {
+	r := l.Reservation
 	return views.ReservationRow{
-		ID: r.ID, Status: r.Status, Customer: customer, CustomerEmail: email, Resource: resource, SlotStartsAt: startsAt,
+		ID: r.ID, Status: r.Status, Customer: l.Customer, CustomerEmail: l.CustomerEmail, Resource: l.Resource, SlotStartsAt: l.SlotStartsAt,
 		Seats: r.Seats, Amount: reservations.Money(r.AmountCents, r.Currency), HoldExpiresAt: r.HoldExpiresAt,
 	}
 }
