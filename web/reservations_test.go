@@ -353,7 +353,7 @@ func TestNewReservationQuote(t *testing.T) {
 	for query, want := range map[string]string{
 		"":                       "Choose a slot",
 		"slot_id=%d&seats=1":     "1 of 5 seats left · EUR 25.00 a seat · total EUR 25.00",
-		"slot_id=%d&seats=2":     "Only 1 left on this slot.",
+		"slot_id=%d&seats=2":     "Only 1 seat left on this slot",
 		"slot_id=%d&seats=-1":    "Seats must be a whole number",
 		"slot_id=%d&seats=lots":  "Seats must be a whole number",
 		"slot_id=999999&seats=1": "There is no slot 999999.",
