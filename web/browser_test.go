@@ -100,11 +100,7 @@ func TestBrowserReserveApproveSettle(t *testing.T) {
 		}
 	}
 	step("sign in",
-		chromedp.Navigate(a.URL+"/login"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
-		chromedp.Submit(chromedp.CSS(`[data-testid="login-form"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#dashboard-numbers`)),
+		signIn(a.URL, "kim@example.com"),
 	)
 	step("reserve",
 		chromedp.Navigate(a.URL+"/reservations"),
@@ -168,11 +164,7 @@ func TestBrowserStaleRowShowsWhy(t *testing.T) {
 	ctx := chrome(t)
 	row := fmt.Sprintf("#reservation-%d", out.Reservation.ID)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(a.URL+"/login"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
-		chromedp.Submit(chromedp.CSS(`[data-testid="login-form"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#dashboard-numbers`)),
+		signIn(a.URL, "kim@example.com"),
 		chromedp.Navigate(a.URL+"/reservations"),
 		chromedp.WaitVisible(chromedp.CSS(row+` [data-testid="approve"]`)),
 	); err != nil {
@@ -215,11 +207,7 @@ func TestBrowserBulkSettle(t *testing.T) {
 	}
 	ctx := chrome(t)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(a.URL+"/login"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "kim@example.com"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
-		chromedp.Submit(chromedp.CSS(`[data-testid="login-form"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#dashboard-numbers`)),
+		signIn(a.URL, "kim@example.com"),
 		chromedp.Navigate(a.URL+"/reservations"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bulk-settle"]`)),
 		chromedp.Click(chromedp.CSS(`input[data-select-all]`)),
@@ -242,4 +230,15 @@ func TestBrowserBulkSettle(t *testing.T) {
 	if got := text(t, ctx, `[data-testid="bulk-result"] .flash`); !strings.Contains(got, "Settled 3; 0 could not be settled") {
 		t.Errorf("bulk result: %q", got)
 	}
+}
+
+// signIn is the browser steps of signing in as email, ending on the dashboard.
+func signIn(base, email string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
+		chromedp.Submit(chromedp.CSS(`[data-testid="login-form"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dashboard-numbers`)),
+	)
 }

@@ -36,24 +36,12 @@ func newStaffApp(t *testing.T, capacity int32) *staffApp {
 
 func (s *staffApp) reserve(seats int32) int64 {
 	s.t.Helper()
-	out, err := s.Service.Reserve(context.Background(), s.staff, fmt.Sprintf("fixture-key-%06d", counter()),
+	out, err := s.Service.Reserve(context.Background(), s.staff, "fixture-key-"+fixture.Unique(),
 		reservations.NewReservation{SlotID: s.slot.ID, CustomerID: s.customer.ID, Seats: seats})
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	return out.Reservation.ID
-}
-
-var (
-	counterMu sync.Mutex
-	counterN  int
-)
-
-func counter() int {
-	counterMu.Lock()
-	defer counterMu.Unlock()
-	counterN++
-	return counterN
 }
 
 func (s *staffApp) count(sql string, args ...any) int {
