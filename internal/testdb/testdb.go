@@ -13,8 +13,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -26,15 +28,15 @@ import (
 // New returns a pool on a new database holding every migration, for the length of t.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	url := AdminURL(t)
+	dsn := AdminURL(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, url)
+	admin, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		t.Fatalf("testdb: connect to %s: %v", url, err)
+		t.Fatalf("testdb: connect to %s: %v", redact(dsn), err)
 	}
 	defer admin.Close(ctx)
 
-	tmpl, err := ensureTemplate(ctx, admin, url)
+	tmpl, err := ensureTemplate(ctx, admin, dsn)
 	if err != nil {
 		t.Fatalf("testdb: template: %v", err)
 	}
@@ -43,7 +45,7 @@ func New(t testing.TB) *pgxpool.Pool {
 		t.Fatalf("testdb: create %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), url)
+		conn, err := pgx.Connect(context.Background(), dsn)
 		if err != nil {
 			t.Errorf("testdb: drop %s: %v", name, err)
 			return
@@ -65,27 +67,63 @@ func New(t testing.TB) *pgxpool.Pool {
 // AdminURL is DATABASE_URL, which `make test` sets. Without it the test fails: a database
 // test that quietly skips would count as passing.
 func AdminURL(t testing.TB) string {
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
+	dsn := os.Getenv("DATABASE_URL")
+	if dsn == "" {
 		t.Fatal("DATABASE_URL is not set: run the tests with `make test`, which starts PostgreSQL")
 	}
-	return url
+	return dsn
 }
 
-// URLFor returns DATABASE_URL pointed at database name.
+// URLFor returns DATABASE_URL pointed at database name. Everything else in it is kept as it
+// is (password, sslmode and other settings), so a password-protected role works.
 func URLFor(t testing.TB, name string) string {
-	cfg, err := pgx.ParseConfig(AdminURL(t))
+	u, err := withDatabase(AdminURL(t), name)
 	if err != nil {
 		t.Fatalf("testdb: DATABASE_URL: %v", err)
 	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+	return u
+}
+
+// withDatabase returns the connection string dsn with its database replaced by name. dsn
+// is a URL (postgres://...) or keyword/value settings (host=... user=...), as pgx takes both.
+func withDatabase(dsn, name string) (string, error) {
+	if _, err := pgx.ParseConfig(dsn); err != nil {
+		return "", err
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", err
+		}
+		u.Path, u.RawPath = "/"+name, ""
+		return u.String(), nil
+	}
+	// In keyword/value form the last setting of a keyword wins.
+	return dsn + " dbname=" + name, nil
+}
+
+// redact hides the password of a URL, for messages.
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	if strings.Contains(dsn, "password") {
+		return "(DATABASE_URL)"
+	}
+	return dsn
 }
 
 // ensureTemplate builds the template database for the current migrations unless it exists.
 // Its name carries a hash of the migrations and the River version, so a changed schema gets
-// a new template. An advisory lock keeps parallel test binaries from building it twice.
-func ensureTemplate(ctx context.Context, admin *pgx.Conn, url string) (string, error) {
-	name := "tally_template_" + schemaHash()
+// a new template, and of the role, since the tables of a copy keep the template's owner:
+// another role's copy would be a database its tests may not write to. An advisory lock
+// keeps parallel test binaries from building it twice.
+func ensureTemplate(ctx context.Context, admin *pgx.Conn, dsn string) (string, error) {
+	var role string
+	if err := admin.QueryRow(ctx, "SELECT current_user").Scan(&role); err != nil {
+		return "", err
+	}
+	name := "tally_template_" + schemaHash(role)
 	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(7261001)"); err != nil {
 		return "", err
 	}
@@ -104,7 +142,7 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, url string) (string, e
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+building); err != nil {
 		return "", err
 	}
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return "", err
 	}
@@ -122,8 +160,9 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, url string) (string, e
 	return name, err
 }
 
-func schemaHash() string {
+func schemaHash(role string) string {
 	h := sha256.New()
+	io.WriteString(h, role+"\x00")
 	err := fs.WalkDir(migrations.FS(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
