@@ -4,7 +4,6 @@ package accounts
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/mail"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"tally"
+	"tally/audit"
 	"tally/queries"
 )
 
@@ -44,7 +44,19 @@ var DemoAccounts = []struct {
 }
 
 // User is a person who can sign in.
-type User = queries.User
+type User struct {
+	ID         int64
+	Email      string
+	Name       string
+	Role       tally.Role
+	Demo       bool
+	DisabledAt *time.Time
+	CreatedAt  time.Time
+}
+
+func userFrom(u queries.User) User {
+	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: tally.Role(u.Role), Demo: u.Demo, DisabledAt: u.DisabledAt, CreatedAt: u.CreatedAt}
+}
 
 // Service signs users in and changes accounts.
 type Service struct {
@@ -98,7 +110,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password, ip string) 
 	if !ok {
 		return User{}, tally.Errorf(tally.EUNAUTHORIZED, badCredentialMessage)
 	}
-	return user, nil
+	return userFrom(user), nil
 }
 
 // Get returns the user with id, or ENOTFOUND.
@@ -107,11 +119,43 @@ func (s *Service) Get(ctx context.Context, id int64) (User, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, tally.Errorf(tally.ENOTFOUND, "No user %d.", id)
 	}
-	return u, err
+	return userFrom(u), err
 }
 
 // List returns every user.
-func (s *Service) List(ctx context.Context) ([]User, error) { return s.q.UserList(ctx) }
+func (s *Service) List(ctx context.Context) ([]User, error) {
+	rows, err := s.q.UserList(ctx)
+	users := make([]User, len(rows))
+	for i, u := range rows {
+		users[i] = userFrom(u)
+	}
+	return users, err
+}
+
+// Overview is the dashboard's picture of accounts: enabled users per role, open sessions and
+// failed sign-ins in the last LoginWindow.
+type Overview struct {
+	UsersByRole    map[tally.Role]int64
+	ActiveSessions int64
+	FailedSignIns  int64
+}
+
+// Overview counts the accounts for the dashboard.
+func (s *Service) Overview(ctx context.Context) (Overview, error) {
+	o := Overview{UsersByRole: map[tally.Role]int64{}}
+	roles, err := s.q.UserCountByRole(ctx)
+	if err != nil {
+		return o, err
+	}
+	for _, r := range roles {
+		o.UsersByRole[tally.Role(r.Role)] = r.Users
+	}
+	if o.ActiveSessions, err = s.q.SessionCountActive(ctx); err != nil {
+		return o, err
+	}
+	o.FailedSignIns, err = s.q.LoginFailureCountSince(ctx, time.Now().Add(-LoginWindow))
+	return o, err
+}
 
 // NewUser is what it takes to create an account.
 type NewUser struct {
@@ -149,11 +193,11 @@ func (s *Service) Create(ctx context.Context, actor tally.Actor, u NewUser) (Use
 	if err != nil {
 		return User{}, err
 	}
-	return s.change(ctx, actor, "user.create", string(u.Role), func(q *queries.Queries) (User, error) {
+	return s.change(ctx, actor, "user.create", string(u.Role), func(q *queries.Queries) (queries.User, error) {
 		user, err := q.UserInsert(ctx, queries.UserInsertParams{Email: u.Email, Name: u.Name, Role: string(u.Role), PasswordHash: hash})
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return User{}, tally.Errorf(tally.ECONFLICT, "A user with the email %s already exists.", u.Email)
+			return user, tally.Errorf(tally.ECONFLICT, "A user with the email %s already exists.", u.Email)
 		}
 		return user, err
 	})
@@ -164,7 +208,7 @@ func (s *Service) SetRole(ctx context.Context, actor tally.Actor, id int64, role
 	if !role.Valid() {
 		return User{}, tally.Errorf(tally.EINVALID, "Choose a role: admin, staff, operator or engineer.")
 	}
-	return s.change(ctx, actor, "user.role", string(role), func(q *queries.Queries) (User, error) {
+	return s.change(ctx, actor, "user.role", string(role), func(q *queries.Queries) (queries.User, error) {
 		return q.UserSetRole(ctx, queries.UserSetRoleParams{ID: id, Role: string(role)})
 	})
 }
@@ -176,37 +220,31 @@ func (s *Service) SetDisabled(ctx context.Context, actor tally.Actor, id int64, 
 	if disabled {
 		action, to = "user.disable", "disabled"
 	}
-	return s.change(ctx, actor, action, to, func(q *queries.Queries) (User, error) {
+	return s.change(ctx, actor, action, to, func(q *queries.Queries) (queries.User, error) {
 		return q.UserSetDisabled(ctx, queries.UserSetDisabledParams{ID: id, Disabled: disabled})
 	})
 }
 
 // change runs one change to an account and its audit row in one transaction.
-func (s *Service) change(ctx context.Context, actor tally.Actor, action, to string, do func(*queries.Queries) (User, error)) (User, error) {
+func (s *Service) change(ctx context.Context, actor tally.Actor, action, to string, do func(*queries.Queries) (queries.User, error)) (User, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return User{}, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	q := queries.New(tx)
-	u, err := do(q)
+	u, err := do(queries.New(tx))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, tally.Errorf(tally.ENOTFOUND, "There is no such user.")
 	} else if err != nil {
 		return User{}, err
 	}
-	detail, _ := json.Marshal(map[string]string{"email": u.Email, "role": u.Role})
-	p := queries.AuditInsertParams{Actor: actor.Email, Action: action, RecordType: "user", RecordID: u.ID, ToStatus: &to, Detail: detail}
-	if actor.ID != 0 {
-		p.ActorID = &actor.ID
-	}
-	if actor.RequestID != "" {
-		p.RequestID = &actor.RequestID
-	}
-	if err := q.AuditInsert(ctx, p); err != nil {
+	if err := audit.Record(ctx, tx, audit.Entry{
+		Actor: actor, Action: action, RecordType: audit.RecordUser, RecordID: u.ID, To: to,
+		Detail: map[string]any{"email": u.Email, "role": u.Role},
+	}); err != nil {
 		return User{}, err
 	}
-	return u, tx.Commit(ctx)
+	return userFrom(u), tx.Commit(ctx)
 }
 
 // EnsureDemoAccounts creates (or resets) the demo accounts. A real account with the same

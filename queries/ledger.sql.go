@@ -7,227 +7,16 @@ package queries
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
 
-const auditInsert = `-- name: AuditInsert :exec
-INSERT INTO audit_events (actor_id, actor, action, record_type, record_id, from_status, to_status,
-                          request_id, idempotency_key, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-`
-
-type AuditInsertParams struct {
-	ActorID        *int64
-	Actor          string
-	Action         string
-	RecordType     string
-	RecordID       int64
-	FromStatus     *string
-	ToStatus       *string
-	RequestID      *string
-	IdempotencyKey *string
-	Detail         []byte
-}
-
-func (q *Queries) AuditInsert(ctx context.Context, arg AuditInsertParams) error {
-	_, err := q.db.Exec(ctx, auditInsert,
-		arg.ActorID,
-		arg.Actor,
-		arg.Action,
-		arg.RecordType,
-		arg.RecordID,
-		arg.FromStatus,
-		arg.ToStatus,
-		arg.RequestID,
-		arg.IdempotencyKey,
-		arg.Detail,
-	)
-	return err
-}
-
-const auditListByRecord = `-- name: AuditListByRecord :many
-SELECT id, at, actor_id, actor, action, record_type, record_id, from_status, to_status, request_id, idempotency_key, detail FROM audit_events WHERE record_type = $1 AND record_id = $2 ORDER BY id
-`
-
-type AuditListByRecordParams struct {
-	RecordType string
-	RecordID   int64
-}
-
-func (q *Queries) AuditListByRecord(ctx context.Context, arg AuditListByRecordParams) ([]AuditEvent, error) {
-	rows, err := q.db.Query(ctx, auditListByRecord, arg.RecordType, arg.RecordID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []AuditEvent{}
-	for rows.Next() {
-		var i AuditEvent
-		if err := rows.Scan(
-			&i.ID,
-			&i.At,
-			&i.ActorID,
-			&i.Actor,
-			&i.Action,
-			&i.RecordType,
-			&i.RecordID,
-			&i.FromStatus,
-			&i.ToStatus,
-			&i.RequestID,
-			&i.IdempotencyKey,
-			&i.Detail,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const auditListLatest = `-- name: AuditListLatest :many
-SELECT id, at, actor_id, actor, action, record_type, record_id, from_status, to_status, request_id, idempotency_key, detail FROM audit_events
-WHERE ($1::text IS NULL OR actor = $1)
-  AND ($2::text IS NULL OR action = $2)
-  AND ($3::text IS NULL OR record_type = $3)
-  AND ($4::bigint IS NULL OR record_id = $4)
-  AND ($5::bigint IS NULL OR id < $5)
-ORDER BY id DESC
-LIMIT $6
-`
-
-type AuditListLatestParams struct {
-	Actor      *string
-	Action     *string
-	RecordType *string
-	RecordID   *int64
-	BeforeID   *int64
-	RowLimit   int32
-}
-
-func (q *Queries) AuditListLatest(ctx context.Context, arg AuditListLatestParams) ([]AuditEvent, error) {
-	rows, err := q.db.Query(ctx, auditListLatest,
-		arg.Actor,
-		arg.Action,
-		arg.RecordType,
-		arg.RecordID,
-		arg.BeforeID,
-		arg.RowLimit,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []AuditEvent{}
-	for rows.Next() {
-		var i AuditEvent
-		if err := rows.Scan(
-			&i.ID,
-			&i.At,
-			&i.ActorID,
-			&i.Actor,
-			&i.Action,
-			&i.RecordType,
-			&i.RecordID,
-			&i.FromStatus,
-			&i.ToStatus,
-			&i.RequestID,
-			&i.IdempotencyKey,
-			&i.Detail,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const idempotencyKeyGet = `-- name: IdempotencyKeyGet :one
-SELECT actor_id, key, fingerprint, outcome, created_at FROM idempotency_keys WHERE actor_id = $1 AND key = $2
-`
-
-type IdempotencyKeyGetParams struct {
-	ActorID int64
-	Key     string
-}
-
-func (q *Queries) IdempotencyKeyGet(ctx context.Context, arg IdempotencyKeyGetParams) (IdempotencyKey, error) {
-	row := q.db.QueryRow(ctx, idempotencyKeyGet, arg.ActorID, arg.Key)
-	var i IdempotencyKey
-	err := row.Scan(
-		&i.ActorID,
-		&i.Key,
-		&i.Fingerprint,
-		&i.Outcome,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
-const idempotencyKeyInsert = `-- name: IdempotencyKeyInsert :exec
-INSERT INTO idempotency_keys (actor_id, key, fingerprint, outcome) VALUES ($1, $2, $3, $4)
-`
-
-type IdempotencyKeyInsertParams struct {
-	ActorID     int64
-	Key         string
-	Fingerprint string
-	Outcome     []byte
-}
-
-func (q *Queries) IdempotencyKeyInsert(ctx context.Context, arg IdempotencyKeyInsertParams) error {
-	_, err := q.db.Exec(ctx, idempotencyKeyInsert,
-		arg.ActorID,
-		arg.Key,
-		arg.Fingerprint,
-		arg.Outcome,
-	)
-	return err
-}
-
-const idempotencyKeyLock = `-- name: IdempotencyKeyLock :one
-SELECT pg_try_advisory_xact_lock(hashtextextended($1::bigint || ':' || $2::text, 7261))
-`
-
-type IdempotencyKeyLockParams struct {
-	ActorID int64
-	Key     string
-}
-
-// IdempotencyKeyLock serialises requests with one key: it is held to the end of the
-// transaction, and a second request with the key finds it taken (the first is in flight).
-func (q *Queries) IdempotencyKeyLock(ctx context.Context, arg IdempotencyKeyLockParams) (bool, error) {
-	row := q.db.QueryRow(ctx, idempotencyKeyLock, arg.ActorID, arg.Key)
-	var pg_try_advisory_xact_lock bool
-	err := row.Scan(&pg_try_advisory_xact_lock)
-	return pg_try_advisory_xact_lock, err
-}
-
-const idempotencyKeyPurge = `-- name: IdempotencyKeyPurge :execrows
-DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz
-`
-
-func (q *Queries) IdempotencyKeyPurge(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, idempotencyKeyPurge, before)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
-const ledgerEntryListByReservation = `-- name: LedgerEntryListByReservation :many
+const LedgerEntryListByReservation = `-- name: LedgerEntryListByReservation :many
 SELECT id, txn_id, reservation_id, account, amount_cents, currency, created_at FROM ledger_entries WHERE reservation_id = $1 ORDER BY id
 `
 
 func (q *Queries) LedgerEntryListByReservation(ctx context.Context, reservationID int64) ([]LedgerEntry, error) {
-	rows, err := q.db.Query(ctx, ledgerEntryListByReservation, reservationID)
+	rows, err := q.db.Query(ctx, LedgerEntryListByReservation, reservationID)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +43,7 @@ func (q *Queries) LedgerEntryListByReservation(ctx context.Context, reservationI
 	return items, nil
 }
 
-const ledgerPost = `-- name: LedgerPost :exec
+const LedgerPost = `-- name: LedgerPost :exec
 INSERT INTO ledger_entries (txn_id, reservation_id, account, amount_cents, currency)
 SELECT $1, $2, e.account, e.amount_cents, $3
 FROM (SELECT unnest($4::text[]) AS account, unnest($5::bigint[]) AS amount_cents) e
@@ -271,7 +60,7 @@ type LedgerPostParams struct {
 // LedgerPost writes the entries of one ledger transaction in one statement (the database
 // checks, at the end of each statement, that they sum to zero).
 func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) error {
-	_, err := q.db.Exec(ctx, ledgerPost,
+	_, err := q.db.Exec(ctx, LedgerPost,
 		arg.TxnID,
 		arg.ReservationID,
 		arg.Currency,
@@ -281,7 +70,7 @@ func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) error {
 	return err
 }
 
-const ledgerSeedSettled = `-- name: LedgerSeedSettled :execrows
+const LedgerSeedSettled = `-- name: LedgerSeedSettled :execrows
 INSERT INTO ledger_entries (txn_id, reservation_id, account, amount_cents, currency, created_at)
 SELECT t.txn_id, r.id, e.account, e.amount_cents, r.currency, r.settled_at
 FROM reservations r
@@ -293,7 +82,7 @@ WHERE r.status = 'settled' AND e.amount_cents <> 0
 
 // LedgerSeedSettled posts the settlements of settled reservations that have none (seeding).
 func (q *Queries) LedgerSeedSettled(ctx context.Context, feeBasisPoints int64) (int64, error) {
-	result, err := q.db.Exec(ctx, ledgerSeedSettled, feeBasisPoints)
+	result, err := q.db.Exec(ctx, LedgerSeedSettled, feeBasisPoints)
 	if err != nil {
 		return 0, err
 	}

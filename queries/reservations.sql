@@ -3,7 +3,8 @@ SELECT * FROM reservations WHERE id = $1;
 
 -- name: ReservationInsert :one
 INSERT INTO reservations (slot_id, customer_id, seats, amount_cents, currency, hold_expires_at, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+VALUES (@slot_id, @customer_id, @seats, @amount_cents, @currency,
+        now() + make_interval(secs => @hold_seconds::double precision), @created_by)
 RETURNING *;
 
 -- The transitions of the state machine. Each changes the row only from the state it
@@ -137,11 +138,16 @@ WHERE (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
                             WHERE c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%'))
 GROUP BY r.status;
 
--- name: ReservationStatsSince :one
+-- ReservationStatsSince counts today's work per currency: amounts in different currencies
+-- are never added together.
+-- name: ReservationStatsSince :many
 SELECT
+    currency,
     count(*) FILTER (WHERE status = 'held' AND created_at >= @since::timestamptz) AS held,
     count(*) FILTER (WHERE approved_at >= @since::timestamptz) AS approved,
     count(*) FILTER (WHERE settled_at >= @since::timestamptz) AS settled,
     coalesce(sum(amount_cents) FILTER (WHERE settled_at >= @since::timestamptz), 0)::bigint AS settled_cents
 FROM reservations
-WHERE created_at >= @since::timestamptz OR approved_at >= @since::timestamptz OR settled_at >= @since::timestamptz;
+WHERE created_at >= @since::timestamptz OR approved_at >= @since::timestamptz OR settled_at >= @since::timestamptz
+GROUP BY currency
+ORDER BY currency;

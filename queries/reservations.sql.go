@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const reservationApprove = `-- name: ReservationApprove :one
+const ReservationApprove = `-- name: ReservationApprove :one
 
 UPDATE reservations
 SET status = 'approved', approved_by = $1, approved_at = now(), version = version + 1, updated_at = now()
@@ -27,7 +27,7 @@ type ReservationApproveParams struct {
 // leaves; zero rows means the reservation was not in that state (the caller reads it to
 // say why).
 func (q *Queries) ReservationApprove(ctx context.Context, arg ReservationApproveParams) (Reservation, error) {
-	row := q.db.QueryRow(ctx, reservationApprove, arg.ActorID, arg.ID)
+	row := q.db.QueryRow(ctx, ReservationApprove, arg.ActorID, arg.ID)
 	var i Reservation
 	err := row.Scan(
 		&i.ID,
@@ -52,7 +52,7 @@ func (q *Queries) ReservationApprove(ctx context.Context, arg ReservationApprove
 	return i, err
 }
 
-const reservationCancel = `-- name: ReservationCancel :one
+const ReservationCancel = `-- name: ReservationCancel :one
 UPDATE reservations
 SET status = 'cancelled', closed_by = $1, closed_at = now(), version = version + 1, updated_at = now()
 WHERE id = $2 AND status IN ('held', 'approved')
@@ -65,7 +65,7 @@ type ReservationCancelParams struct {
 }
 
 func (q *Queries) ReservationCancel(ctx context.Context, arg ReservationCancelParams) (Reservation, error) {
-	row := q.db.QueryRow(ctx, reservationCancel, arg.ActorID, arg.ID)
+	row := q.db.QueryRow(ctx, ReservationCancel, arg.ActorID, arg.ID)
 	var i Reservation
 	err := row.Scan(
 		&i.ID,
@@ -90,7 +90,7 @@ func (q *Queries) ReservationCancel(ctx context.Context, arg ReservationCancelPa
 	return i, err
 }
 
-const reservationCountByStatus = `-- name: ReservationCountByStatus :many
+const ReservationCountByStatus = `-- name: ReservationCountByStatus :many
 SELECT r.status, count(*) AS reservations
 FROM reservations r
 WHERE ($1::bigint IS NULL OR r.slot_id = $1)
@@ -127,7 +127,7 @@ type ReservationCountByStatusRow struct {
 // only through semi-joins when a filter needs them: joining them always would triple the time
 // of the unfiltered count, which every list page shows.
 func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationCountByStatusParams) ([]ReservationCountByStatusRow, error) {
-	rows, err := q.db.Query(ctx, reservationCountByStatus,
+	rows, err := q.db.Query(ctx, ReservationCountByStatus,
 		arg.SlotID,
 		arg.CustomerID,
 		arg.ID,
@@ -154,7 +154,7 @@ func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationC
 	return items, nil
 }
 
-const reservationDetail = `-- name: ReservationDetail :one
+const ReservationDetail = `-- name: ReservationDetail :one
 SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.id AS resource_id, res.name AS resource_name,
        c.name AS customer_name, c.email AS customer_email,
        coalesce(ua.email, '')::text AS approved_by_email,
@@ -186,7 +186,7 @@ type ReservationDetailRow struct {
 }
 
 func (q *Queries) ReservationDetail(ctx context.Context, id int64) (ReservationDetailRow, error) {
-	row := q.db.QueryRow(ctx, reservationDetail, id)
+	row := q.db.QueryRow(ctx, ReservationDetail, id)
 	var i ReservationDetailRow
 	err := row.Scan(
 		&i.Reservation.ID,
@@ -220,7 +220,7 @@ func (q *Queries) ReservationDetail(ctx context.Context, id int64) (ReservationD
 	return i, err
 }
 
-const reservationExpireDue = `-- name: ReservationExpireDue :many
+const ReservationExpireDue = `-- name: ReservationExpireDue :many
 WITH due AS (
     SELECT id FROM reservations
     WHERE status = 'held' AND hold_expires_at <= now()
@@ -238,7 +238,7 @@ RETURNING r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r
 // ReservationExpireDue expires a batch of held reservations whose hold has passed. SKIP LOCKED
 // lets several workers expire at once without waiting on, or expiring twice, the same rows.
 func (q *Queries) ReservationExpireDue(ctx context.Context, batchSize int32) ([]Reservation, error) {
-	rows, err := q.db.Query(ctx, reservationExpireDue, batchSize)
+	rows, err := q.db.Query(ctx, ReservationExpireDue, batchSize)
 	if err != nil {
 		return nil, err
 	}
@@ -276,12 +276,12 @@ func (q *Queries) ReservationExpireDue(ctx context.Context, batchSize int32) ([]
 	return items, nil
 }
 
-const reservationGet = `-- name: ReservationGet :one
+const ReservationGet = `-- name: ReservationGet :one
 SELECT id, slot_id, customer_id, seats, amount_cents, currency, status, hold_expires_at, created_by, approved_by, approved_at, settled_by, settled_at, closed_by, closed_at, version, created_at, updated_at FROM reservations WHERE id = $1
 `
 
 func (q *Queries) ReservationGet(ctx context.Context, id int64) (Reservation, error) {
-	row := q.db.QueryRow(ctx, reservationGet, id)
+	row := q.db.QueryRow(ctx, ReservationGet, id)
 	var i Reservation
 	err := row.Scan(
 		&i.ID,
@@ -306,30 +306,31 @@ func (q *Queries) ReservationGet(ctx context.Context, id int64) (Reservation, er
 	return i, err
 }
 
-const reservationInsert = `-- name: ReservationInsert :one
+const ReservationInsert = `-- name: ReservationInsert :one
 INSERT INTO reservations (slot_id, customer_id, seats, amount_cents, currency, hold_expires_at, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+VALUES ($1, $2, $3, $4, $5,
+        now() + make_interval(secs => $6::double precision), $7)
 RETURNING id, slot_id, customer_id, seats, amount_cents, currency, status, hold_expires_at, created_by, approved_by, approved_at, settled_by, settled_at, closed_by, closed_at, version, created_at, updated_at
 `
 
 type ReservationInsertParams struct {
-	SlotID        int64
-	CustomerID    int64
-	Seats         int32
-	AmountCents   int64
-	Currency      string
-	HoldExpiresAt time.Time
-	CreatedBy     *int64
+	SlotID      int64
+	CustomerID  int64
+	Seats       int32
+	AmountCents int64
+	Currency    string
+	HoldSeconds float64
+	CreatedBy   *int64
 }
 
 func (q *Queries) ReservationInsert(ctx context.Context, arg ReservationInsertParams) (Reservation, error) {
-	row := q.db.QueryRow(ctx, reservationInsert,
+	row := q.db.QueryRow(ctx, ReservationInsert,
 		arg.SlotID,
 		arg.CustomerID,
 		arg.Seats,
 		arg.AmountCents,
 		arg.Currency,
-		arg.HoldExpiresAt,
+		arg.HoldSeconds,
 		arg.CreatedBy,
 	)
 	var i Reservation
@@ -356,7 +357,7 @@ func (q *Queries) ReservationInsert(ctx context.Context, arg ReservationInsertPa
 	return i, err
 }
 
-const reservationListNewest = `-- name: ReservationListNewest :many
+const ReservationListNewest = `-- name: ReservationListNewest :many
 
 SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
 FROM reservations r
@@ -401,7 +402,7 @@ type ReservationListNewestRow struct {
 // The list, newest first or oldest first, with keyset pagination on id. Every filter is
 // optional (NULL = any).
 func (q *Queries) ReservationListNewest(ctx context.Context, arg ReservationListNewestParams) ([]ReservationListNewestRow, error) {
-	rows, err := q.db.Query(ctx, reservationListNewest,
+	rows, err := q.db.Query(ctx, ReservationListNewest,
 		arg.Status,
 		arg.SlotID,
 		arg.ResourceID,
@@ -454,7 +455,7 @@ func (q *Queries) ReservationListNewest(ctx context.Context, arg ReservationList
 	return items, nil
 }
 
-const reservationListOldest = `-- name: ReservationListOldest :many
+const ReservationListOldest = `-- name: ReservationListOldest :many
 SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
 FROM reservations r
 JOIN slots s ON s.id = r.slot_id
@@ -496,7 +497,7 @@ type ReservationListOldestRow struct {
 }
 
 func (q *Queries) ReservationListOldest(ctx context.Context, arg ReservationListOldestParams) ([]ReservationListOldestRow, error) {
-	rows, err := q.db.Query(ctx, reservationListOldest,
+	rows, err := q.db.Query(ctx, ReservationListOldest,
 		arg.Status,
 		arg.SlotID,
 		arg.ResourceID,
@@ -549,7 +550,7 @@ func (q *Queries) ReservationListOldest(ctx context.Context, arg ReservationList
 	return items, nil
 }
 
-const reservationLockApprovedOfSlot = `-- name: ReservationLockApprovedOfSlot :many
+const ReservationLockApprovedOfSlot = `-- name: ReservationLockApprovedOfSlot :many
 SELECT id FROM reservations
 WHERE slot_id = $1 AND status = 'approved' AND id > $2
 ORDER BY id
@@ -566,7 +567,7 @@ type ReservationLockApprovedOfSlotParams struct {
 // ReservationLockApprovedOfSlot picks the next batch of a slot's approved reservations for
 // a bulk settle, skipping rows another transaction holds.
 func (q *Queries) ReservationLockApprovedOfSlot(ctx context.Context, arg ReservationLockApprovedOfSlotParams) ([]int64, error) {
-	rows, err := q.db.Query(ctx, reservationLockApprovedOfSlot, arg.SlotID, arg.AfterID, arg.BatchSize)
+	rows, err := q.db.Query(ctx, ReservationLockApprovedOfSlot, arg.SlotID, arg.AfterID, arg.BatchSize)
 	if err != nil {
 		return nil, err
 	}
@@ -585,7 +586,7 @@ func (q *Queries) ReservationLockApprovedOfSlot(ctx context.Context, arg Reserva
 	return items, nil
 }
 
-const reservationReject = `-- name: ReservationReject :one
+const ReservationReject = `-- name: ReservationReject :one
 UPDATE reservations
 SET status = 'rejected', closed_by = $1, closed_at = now(), version = version + 1, updated_at = now()
 WHERE id = $2 AND status = 'held'
@@ -598,7 +599,7 @@ type ReservationRejectParams struct {
 }
 
 func (q *Queries) ReservationReject(ctx context.Context, arg ReservationRejectParams) (Reservation, error) {
-	row := q.db.QueryRow(ctx, reservationReject, arg.ActorID, arg.ID)
+	row := q.db.QueryRow(ctx, ReservationReject, arg.ActorID, arg.ID)
 	var i Reservation
 	err := row.Scan(
 		&i.ID,
@@ -623,7 +624,7 @@ func (q *Queries) ReservationReject(ctx context.Context, arg ReservationRejectPa
 	return i, err
 }
 
-const reservationSettle = `-- name: ReservationSettle :one
+const ReservationSettle = `-- name: ReservationSettle :one
 UPDATE reservations
 SET status = 'settled', settled_by = $1, settled_at = now(), version = version + 1, updated_at = now()
 WHERE id = $2 AND status = 'approved'
@@ -636,7 +637,7 @@ type ReservationSettleParams struct {
 }
 
 func (q *Queries) ReservationSettle(ctx context.Context, arg ReservationSettleParams) (Reservation, error) {
-	row := q.db.QueryRow(ctx, reservationSettle, arg.ActorID, arg.ID)
+	row := q.db.QueryRow(ctx, ReservationSettle, arg.ActorID, arg.ID)
 	var i Reservation
 	err := row.Scan(
 		&i.ID,
@@ -661,31 +662,51 @@ func (q *Queries) ReservationSettle(ctx context.Context, arg ReservationSettlePa
 	return i, err
 }
 
-const reservationStatsSince = `-- name: ReservationStatsSince :one
+const ReservationStatsSince = `-- name: ReservationStatsSince :many
 SELECT
+    currency,
     count(*) FILTER (WHERE status = 'held' AND created_at >= $1::timestamptz) AS held,
     count(*) FILTER (WHERE approved_at >= $1::timestamptz) AS approved,
     count(*) FILTER (WHERE settled_at >= $1::timestamptz) AS settled,
     coalesce(sum(amount_cents) FILTER (WHERE settled_at >= $1::timestamptz), 0)::bigint AS settled_cents
 FROM reservations
 WHERE created_at >= $1::timestamptz OR approved_at >= $1::timestamptz OR settled_at >= $1::timestamptz
+GROUP BY currency
+ORDER BY currency
 `
 
 type ReservationStatsSinceRow struct {
+	Currency     string
 	Held         int64
 	Approved     int64
 	Settled      int64
 	SettledCents int64
 }
 
-func (q *Queries) ReservationStatsSince(ctx context.Context, since time.Time) (ReservationStatsSinceRow, error) {
-	row := q.db.QueryRow(ctx, reservationStatsSince, since)
-	var i ReservationStatsSinceRow
-	err := row.Scan(
-		&i.Held,
-		&i.Approved,
-		&i.Settled,
-		&i.SettledCents,
-	)
-	return i, err
+// ReservationStatsSince counts today's work per currency: amounts in different currencies
+// are never added together.
+func (q *Queries) ReservationStatsSince(ctx context.Context, since time.Time) ([]ReservationStatsSinceRow, error) {
+	rows, err := q.db.Query(ctx, ReservationStatsSince, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationStatsSinceRow{}
+	for rows.Next() {
+		var i ReservationStatsSinceRow
+		if err := rows.Scan(
+			&i.Currency,
+			&i.Held,
+			&i.Approved,
+			&i.Settled,
+			&i.SettledCents,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -12,19 +12,11 @@ INSERT INTO reservations (slot_id, customer_id, seats, amount_cents, currency, s
                           approved_by, approved_at, settled_by, settled_at, closed_by, closed_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);
 
--- name: SlotIDsOfResource :many
-SELECT id FROM slots WHERE resource_id = $1 ORDER BY id;
-
 -- name: CustomerIDRange :one
 SELECT coalesce(min(id), 0)::bigint AS first_id, coalesce(max(id), 0)::bigint AS last_id FROM customers;
 
 -- name: ResourceCount :one
 SELECT count(*) FROM resources;
-
--- name: LedgerUnbalancedCount :one
-SELECT count(*) FROM (
-    SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING sum(amount_cents) <> 0
-) unbalanced;
 
 -- name: SlotIDsAfter :many
 SELECT id FROM slots WHERE id > $1 ORDER BY id;

@@ -15,7 +15,7 @@ type CustomerCopyParams struct {
 	Email string
 }
 
-const customerIDRange = `-- name: CustomerIDRange :one
+const CustomerIDRange = `-- name: CustomerIDRange :one
 SELECT coalesce(min(id), 0)::bigint AS first_id, coalesce(max(id), 0)::bigint AS last_id FROM customers
 `
 
@@ -25,23 +25,10 @@ type CustomerIDRangeRow struct {
 }
 
 func (q *Queries) CustomerIDRange(ctx context.Context) (CustomerIDRangeRow, error) {
-	row := q.db.QueryRow(ctx, customerIDRange)
+	row := q.db.QueryRow(ctx, CustomerIDRange)
 	var i CustomerIDRangeRow
 	err := row.Scan(&i.FirstID, &i.LastID)
 	return i, err
-}
-
-const ledgerUnbalancedCount = `-- name: LedgerUnbalancedCount :one
-SELECT count(*) FROM (
-    SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING sum(amount_cents) <> 0
-) unbalanced
-`
-
-func (q *Queries) LedgerUnbalancedCount(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, ledgerUnbalancedCount)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
 }
 
 type ReservationCopyParams struct {
@@ -62,23 +49,23 @@ type ReservationCopyParams struct {
 	UpdatedAt     time.Time
 }
 
-const resourceCount = `-- name: ResourceCount :one
+const ResourceCount = `-- name: ResourceCount :one
 SELECT count(*) FROM resources
 `
 
 func (q *Queries) ResourceCount(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, resourceCount)
+	row := q.db.QueryRow(ctx, ResourceCount)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const resourceListAll = `-- name: ResourceListAll :many
+const ResourceListAll = `-- name: ResourceListAll :many
 SELECT id, name, kind, created_at FROM resources ORDER BY id
 `
 
 func (q *Queries) ResourceListAll(ctx context.Context) ([]Resource, error) {
-	rows, err := q.db.Query(ctx, resourceListAll)
+	rows, err := q.db.Query(ctx, ResourceListAll)
 	if err != nil {
 		return nil, err
 	}
@@ -111,12 +98,12 @@ type SlotCopyParams struct {
 	Currency   string
 }
 
-const slotIDsAfter = `-- name: SlotIDsAfter :many
+const SlotIDsAfter = `-- name: SlotIDsAfter :many
 SELECT id FROM slots WHERE id > $1 ORDER BY id
 `
 
 func (q *Queries) SlotIDsAfter(ctx context.Context, id int64) ([]int64, error) {
-	rows, err := q.db.Query(ctx, slotIDsAfter, id)
+	rows, err := q.db.Query(ctx, SlotIDsAfter, id)
 	if err != nil {
 		return nil, err
 	}
@@ -135,36 +122,12 @@ func (q *Queries) SlotIDsAfter(ctx context.Context, id int64) ([]int64, error) {
 	return items, nil
 }
 
-const slotIDsOfResource = `-- name: SlotIDsOfResource :many
-SELECT id FROM slots WHERE resource_id = $1 ORDER BY id
-`
-
-func (q *Queries) SlotIDsOfResource(ctx context.Context, resourceID int64) ([]int64, error) {
-	rows, err := q.db.Query(ctx, slotIDsOfResource, resourceID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const slotMaxID = `-- name: SlotMaxID :one
+const SlotMaxID = `-- name: SlotMaxID :one
 SELECT coalesce(max(id), 0)::bigint FROM slots
 `
 
 func (q *Queries) SlotMaxID(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, slotMaxID)
+	row := q.db.QueryRow(ctx, SlotMaxID)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err

@@ -7,98 +7,25 @@ package queries
 
 import (
 	"context"
-	"time"
 )
 
-const loginAttemptInsert = `-- name: LoginAttemptInsert :exec
-INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)
-`
-
-type LoginAttemptInsertParams struct {
-	Email     string
-	Ip        string
-	Succeeded bool
-}
-
-func (q *Queries) LoginAttemptInsert(ctx context.Context, arg LoginAttemptInsertParams) error {
-	_, err := q.db.Exec(ctx, loginAttemptInsert, arg.Email, arg.Ip, arg.Succeeded)
-	return err
-}
-
-const loginAttemptPurge = `-- name: LoginAttemptPurge :execrows
-DELETE FROM login_attempts WHERE attempted_at < $1::timestamptz
-`
-
-func (q *Queries) LoginAttemptPurge(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, loginAttemptPurge, before)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
-const loginFailureCountByEmail = `-- name: LoginFailureCountByEmail :one
-SELECT count(*) FROM login_attempts
-WHERE email = $1 AND NOT succeeded AND attempted_at > $2::timestamptz
-`
-
-type LoginFailureCountByEmailParams struct {
-	Email string
-	Since time.Time
-}
-
-func (q *Queries) LoginFailureCountByEmail(ctx context.Context, arg LoginFailureCountByEmailParams) (int64, error) {
-	row := q.db.QueryRow(ctx, loginFailureCountByEmail, arg.Email, arg.Since)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const loginFailureCountByIP = `-- name: LoginFailureCountByIP :one
-SELECT count(*) FROM login_attempts
-WHERE ip = $1 AND NOT succeeded AND attempted_at > $2::timestamptz
-`
-
-type LoginFailureCountByIPParams struct {
-	Ip    string
-	Since time.Time
-}
-
-func (q *Queries) LoginFailureCountByIP(ctx context.Context, arg LoginFailureCountByIPParams) (int64, error) {
-	row := q.db.QueryRow(ctx, loginFailureCountByIP, arg.Ip, arg.Since)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const loginFailureCountSince = `-- name: LoginFailureCountSince :one
-SELECT count(*) FROM login_attempts WHERE NOT succeeded AND attempted_at > $1::timestamptz
-`
-
-func (q *Queries) LoginFailureCountSince(ctx context.Context, since time.Time) (int64, error) {
-	row := q.db.QueryRow(ctx, loginFailureCountSince, since)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const sessionCountActive = `-- name: SessionCountActive :one
+const SessionCountActive = `-- name: SessionCountActive :one
 SELECT count(*) FROM sessions WHERE expiry > now()
 `
 
 func (q *Queries) SessionCountActive(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, sessionCountActive)
+	row := q.db.QueryRow(ctx, SessionCountActive)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
 }
 
-const sessionPurgeExpired = `-- name: SessionPurgeExpired :execrows
+const SessionPurgeExpired = `-- name: SessionPurgeExpired :execrows
 DELETE FROM sessions WHERE expiry <= now()
 `
 
 func (q *Queries) SessionPurgeExpired(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, sessionPurgeExpired)
+	result, err := q.db.Exec(ctx, SessionPurgeExpired)
 	if err != nil {
 		return 0, err
 	}

@@ -17,13 +17,15 @@ FROM (
 ) x
 WHERE s.id = x.slot_id;
 
+-- SlotGet reads a slot, and whether it has started by the database's clock (the one the
+-- conditional update checks).
 -- name: SlotGet :one
-SELECT * FROM slots WHERE id = $1;
+SELECT sqlc.embed(slots), starts_at <= now() AS started FROM slots WHERE id = $1;
 
 -- name: SlotListUpcoming :many
 SELECT sqlc.embed(s), r.name AS resource_name
 FROM slots s JOIN resources r ON r.id = s.resource_id
-WHERE s.starts_at >= @since::timestamptz
+WHERE s.starts_at >= greatest(now(), sqlc.narg(since)::timestamptz)
   AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
 ORDER BY s.starts_at, s.id
 LIMIT @row_limit;
@@ -32,25 +34,3 @@ LIMIT @row_limit;
 INSERT INTO slots (resource_id, starts_at, capacity, price_cents, currency)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING *;
-
--- name: ResourceList :many
-SELECT r.*, count(s.id) AS slots, coalesce(sum(s.capacity), 0)::bigint AS capacity,
-       coalesce(sum(s.reserved), 0)::bigint AS reserved
-FROM resources r LEFT JOIN slots s ON s.resource_id = r.id AND s.starts_at >= now()
-GROUP BY r.id
-ORDER BY r.name;
-
--- name: ResourceInsert :one
-INSERT INTO resources (name, kind) VALUES ($1, $2) RETURNING *;
-
--- name: CustomerGet :one
-SELECT * FROM customers WHERE id = $1;
-
--- name: CustomerInsert :one
-INSERT INTO customers (name, email) VALUES ($1, $2) RETURNING *;
-
--- name: CustomerSearch :many
-SELECT * FROM customers
-WHERE sqlc.narg(search)::text IS NULL OR name ILIKE '%' || sqlc.narg(search) || '%' OR email ILIKE '%' || sqlc.narg(search) || '%'
-ORDER BY name, id
-LIMIT @row_limit;

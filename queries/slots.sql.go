@@ -10,167 +10,34 @@ import (
 	"time"
 )
 
-const customerGet = `-- name: CustomerGet :one
-SELECT id, name, email, created_at FROM customers WHERE id = $1
+const SlotGet = `-- name: SlotGet :one
+SELECT slots.id, slots.resource_id, slots.starts_at, slots.capacity, slots.reserved, slots.price_cents, slots.currency, starts_at <= now() AS started FROM slots WHERE id = $1
 `
 
-func (q *Queries) CustomerGet(ctx context.Context, id int64) (Customer, error) {
-	row := q.db.QueryRow(ctx, customerGet, id)
-	var i Customer
+type SlotGetRow struct {
+	Slot    Slot
+	Started bool
+}
+
+// SlotGet reads a slot, and whether it has started by the database's clock (the one the
+// conditional update checks).
+func (q *Queries) SlotGet(ctx context.Context, id int64) (SlotGetRow, error) {
+	row := q.db.QueryRow(ctx, SlotGet, id)
+	var i SlotGetRow
 	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.Email,
-		&i.CreatedAt,
+		&i.Slot.ID,
+		&i.Slot.ResourceID,
+		&i.Slot.StartsAt,
+		&i.Slot.Capacity,
+		&i.Slot.Reserved,
+		&i.Slot.PriceCents,
+		&i.Slot.Currency,
+		&i.Started,
 	)
 	return i, err
 }
 
-const customerInsert = `-- name: CustomerInsert :one
-INSERT INTO customers (name, email) VALUES ($1, $2) RETURNING id, name, email, created_at
-`
-
-type CustomerInsertParams struct {
-	Name  string
-	Email string
-}
-
-func (q *Queries) CustomerInsert(ctx context.Context, arg CustomerInsertParams) (Customer, error) {
-	row := q.db.QueryRow(ctx, customerInsert, arg.Name, arg.Email)
-	var i Customer
-	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.Email,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
-const customerSearch = `-- name: CustomerSearch :many
-SELECT id, name, email, created_at FROM customers
-WHERE $1::text IS NULL OR name ILIKE '%' || $1 || '%' OR email ILIKE '%' || $1 || '%'
-ORDER BY name, id
-LIMIT $2
-`
-
-type CustomerSearchParams struct {
-	Search   *string
-	RowLimit int32
-}
-
-func (q *Queries) CustomerSearch(ctx context.Context, arg CustomerSearchParams) ([]Customer, error) {
-	rows, err := q.db.Query(ctx, customerSearch, arg.Search, arg.RowLimit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Customer{}
-	for rows.Next() {
-		var i Customer
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Email,
-			&i.CreatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const resourceInsert = `-- name: ResourceInsert :one
-INSERT INTO resources (name, kind) VALUES ($1, $2) RETURNING id, name, kind, created_at
-`
-
-type ResourceInsertParams struct {
-	Name string
-	Kind string
-}
-
-func (q *Queries) ResourceInsert(ctx context.Context, arg ResourceInsertParams) (Resource, error) {
-	row := q.db.QueryRow(ctx, resourceInsert, arg.Name, arg.Kind)
-	var i Resource
-	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.Kind,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
-const resourceList = `-- name: ResourceList :many
-SELECT r.id, r.name, r.kind, r.created_at, count(s.id) AS slots, coalesce(sum(s.capacity), 0)::bigint AS capacity,
-       coalesce(sum(s.reserved), 0)::bigint AS reserved
-FROM resources r LEFT JOIN slots s ON s.resource_id = r.id AND s.starts_at >= now()
-GROUP BY r.id
-ORDER BY r.name
-`
-
-type ResourceListRow struct {
-	ID        int64
-	Name      string
-	Kind      string
-	CreatedAt time.Time
-	Slots     int64
-	Capacity  int64
-	Reserved  int64
-}
-
-func (q *Queries) ResourceList(ctx context.Context) ([]ResourceListRow, error) {
-	rows, err := q.db.Query(ctx, resourceList)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ResourceListRow{}
-	for rows.Next() {
-		var i ResourceListRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Kind,
-			&i.CreatedAt,
-			&i.Slots,
-			&i.Capacity,
-			&i.Reserved,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const slotGet = `-- name: SlotGet :one
-SELECT id, resource_id, starts_at, capacity, reserved, price_cents, currency FROM slots WHERE id = $1
-`
-
-func (q *Queries) SlotGet(ctx context.Context, id int64) (Slot, error) {
-	row := q.db.QueryRow(ctx, slotGet, id)
-	var i Slot
-	err := row.Scan(
-		&i.ID,
-		&i.ResourceID,
-		&i.StartsAt,
-		&i.Capacity,
-		&i.Reserved,
-		&i.PriceCents,
-		&i.Currency,
-	)
-	return i, err
-}
-
-const slotInsert = `-- name: SlotInsert :one
+const SlotInsert = `-- name: SlotInsert :one
 INSERT INTO slots (resource_id, starts_at, capacity, price_cents, currency)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING id, resource_id, starts_at, capacity, reserved, price_cents, currency
@@ -185,7 +52,7 @@ type SlotInsertParams struct {
 }
 
 func (q *Queries) SlotInsert(ctx context.Context, arg SlotInsertParams) (Slot, error) {
-	row := q.db.QueryRow(ctx, slotInsert,
+	row := q.db.QueryRow(ctx, SlotInsert,
 		arg.ResourceID,
 		arg.StartsAt,
 		arg.Capacity,
@@ -205,17 +72,17 @@ func (q *Queries) SlotInsert(ctx context.Context, arg SlotInsertParams) (Slot, e
 	return i, err
 }
 
-const slotListUpcoming = `-- name: SlotListUpcoming :many
+const SlotListUpcoming = `-- name: SlotListUpcoming :many
 SELECT s.id, s.resource_id, s.starts_at, s.capacity, s.reserved, s.price_cents, s.currency, r.name AS resource_name
 FROM slots s JOIN resources r ON r.id = s.resource_id
-WHERE s.starts_at >= $1::timestamptz
+WHERE s.starts_at >= greatest(now(), $1::timestamptz)
   AND ($2::bigint IS NULL OR s.resource_id = $2)
 ORDER BY s.starts_at, s.id
 LIMIT $3
 `
 
 type SlotListUpcomingParams struct {
-	Since      time.Time
+	Since      *time.Time
 	ResourceID *int64
 	RowLimit   int32
 }
@@ -226,7 +93,7 @@ type SlotListUpcomingRow struct {
 }
 
 func (q *Queries) SlotListUpcoming(ctx context.Context, arg SlotListUpcomingParams) ([]SlotListUpcomingRow, error) {
-	rows, err := q.db.Query(ctx, slotListUpcoming, arg.Since, arg.ResourceID, arg.RowLimit)
+	rows, err := q.db.Query(ctx, SlotListUpcoming, arg.Since, arg.ResourceID, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +121,7 @@ func (q *Queries) SlotListUpcoming(ctx context.Context, arg SlotListUpcomingPara
 	return items, nil
 }
 
-const slotReleaseSeats = `-- name: SlotReleaseSeats :exec
+const SlotReleaseSeats = `-- name: SlotReleaseSeats :exec
 UPDATE slots SET reserved = reserved - $1 WHERE id = $2
 `
 
@@ -264,11 +131,11 @@ type SlotReleaseSeatsParams struct {
 }
 
 func (q *Queries) SlotReleaseSeats(ctx context.Context, arg SlotReleaseSeatsParams) error {
-	_, err := q.db.Exec(ctx, slotReleaseSeats, arg.Seats, arg.ID)
+	_, err := q.db.Exec(ctx, SlotReleaseSeats, arg.Seats, arg.ID)
 	return err
 }
 
-const slotReleaseSeatsMany = `-- name: SlotReleaseSeatsMany :exec
+const SlotReleaseSeatsMany = `-- name: SlotReleaseSeatsMany :exec
 UPDATE slots s SET reserved = s.reserved - x.seats
 FROM (
     SELECT u.slot_id, sum(u.seats)::integer AS seats
@@ -284,11 +151,11 @@ type SlotReleaseSeatsManyParams struct {
 }
 
 func (q *Queries) SlotReleaseSeatsMany(ctx context.Context, arg SlotReleaseSeatsManyParams) error {
-	_, err := q.db.Exec(ctx, slotReleaseSeatsMany, arg.SlotIds, arg.Seats)
+	_, err := q.db.Exec(ctx, SlotReleaseSeatsMany, arg.SlotIds, arg.Seats)
 	return err
 }
 
-const slotTakeSeats = `-- name: SlotTakeSeats :one
+const SlotTakeSeats = `-- name: SlotTakeSeats :one
 UPDATE slots SET reserved = reserved + $1
 WHERE id = $2 AND reserved + $1 <= capacity AND starts_at > now()
 RETURNING id, resource_id, starts_at, capacity, reserved, price_cents, currency
@@ -302,7 +169,7 @@ type SlotTakeSeatsParams struct {
 // Takes seats only if they are free and the slot has not started; zero rows means it is sold
 // out, has too few left, or is over.
 func (q *Queries) SlotTakeSeats(ctx context.Context, arg SlotTakeSeatsParams) (Slot, error) {
-	row := q.db.QueryRow(ctx, slotTakeSeats, arg.Seats, arg.ID)
+	row := q.db.QueryRow(ctx, SlotTakeSeats, arg.Seats, arg.ID)
 	var i Slot
 	err := row.Scan(
 		&i.ID,

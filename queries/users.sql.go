@@ -9,7 +9,7 @@ import (
 	"context"
 )
 
-const userCountByRole = `-- name: UserCountByRole :many
+const UserCountByRole = `-- name: UserCountByRole :many
 SELECT role, count(*) AS users FROM users WHERE disabled_at IS NULL GROUP BY role ORDER BY role
 `
 
@@ -19,7 +19,7 @@ type UserCountByRoleRow struct {
 }
 
 func (q *Queries) UserCountByRole(ctx context.Context) ([]UserCountByRoleRow, error) {
-	rows, err := q.db.Query(ctx, userCountByRole)
+	rows, err := q.db.Query(ctx, UserCountByRole)
 	if err != nil {
 		return nil, err
 	}
@@ -38,12 +38,12 @@ func (q *Queries) UserCountByRole(ctx context.Context) ([]UserCountByRoleRow, er
 	return items, nil
 }
 
-const userGet = `-- name: UserGet :one
+const UserGet = `-- name: UserGet :one
 SELECT id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
-	row := q.db.QueryRow(ctx, userGet, id)
+	row := q.db.QueryRow(ctx, UserGet, id)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -59,12 +59,12 @@ func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
 	return i, err
 }
 
-const userGetByEmail = `-- name: UserGetByEmail :one
+const UserGetByEmail = `-- name: UserGetByEmail :one
 SELECT id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at FROM users WHERE email = $1
 `
 
 func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error) {
-	row := q.db.QueryRow(ctx, userGetByEmail, email)
+	row := q.db.QueryRow(ctx, UserGetByEmail, email)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -80,7 +80,7 @@ func (q *Queries) UserGetByEmail(ctx context.Context, email string) (User, error
 	return i, err
 }
 
-const userInsert = `-- name: UserInsert :one
+const UserInsert = `-- name: UserInsert :one
 INSERT INTO users (email, name, role, password_hash, demo)
 VALUES ($1, $2, $3, $4, $5)
 RETURNING id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at
@@ -95,7 +95,7 @@ type UserInsertParams struct {
 }
 
 func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, error) {
-	row := q.db.QueryRow(ctx, userInsert,
+	row := q.db.QueryRow(ctx, UserInsert,
 		arg.Email,
 		arg.Name,
 		arg.Role,
@@ -117,12 +117,12 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 	return i, err
 }
 
-const userList = `-- name: UserList :many
+const UserList = `-- name: UserList :many
 SELECT id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at FROM users ORDER BY role, email
 `
 
 func (q *Queries) UserList(ctx context.Context) ([]User, error) {
-	rows, err := q.db.Query(ctx, userList)
+	rows, err := q.db.Query(ctx, UserList)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (q *Queries) UserList(ctx context.Context) ([]User, error) {
 	return items, nil
 }
 
-const userSetDisabled = `-- name: UserSetDisabled :one
+const UserSetDisabled = `-- name: UserSetDisabled :one
 UPDATE users
 SET disabled_at = CASE WHEN $2::boolean THEN coalesce(disabled_at, now()) END, updated_at = now()
 WHERE id = $1
@@ -164,7 +164,7 @@ type UserSetDisabledParams struct {
 }
 
 func (q *Queries) UserSetDisabled(ctx context.Context, arg UserSetDisabledParams) (User, error) {
-	row := q.db.QueryRow(ctx, userSetDisabled, arg.ID, arg.Disabled)
+	row := q.db.QueryRow(ctx, UserSetDisabled, arg.ID, arg.Disabled)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -180,7 +180,7 @@ func (q *Queries) UserSetDisabled(ctx context.Context, arg UserSetDisabledParams
 	return i, err
 }
 
-const userSetRole = `-- name: UserSetRole :one
+const UserSetRole = `-- name: UserSetRole :one
 UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at
 `
 
@@ -190,7 +190,7 @@ type UserSetRoleParams struct {
 }
 
 func (q *Queries) UserSetRole(ctx context.Context, arg UserSetRoleParams) (User, error) {
-	row := q.db.QueryRow(ctx, userSetRole, arg.ID, arg.Role)
+	row := q.db.QueryRow(ctx, UserSetRole, arg.ID, arg.Role)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -206,7 +206,7 @@ func (q *Queries) UserSetRole(ctx context.Context, arg UserSetRoleParams) (User,
 	return i, err
 }
 
-const userUpsertDemo = `-- name: UserUpsertDemo :exec
+const UserUpsertDemo = `-- name: UserUpsertDemo :exec
 INSERT INTO users (email, name, role, password_hash, demo)
 VALUES ($1, $2, $3, $4, true)
 ON CONFLICT (email) DO UPDATE
@@ -223,7 +223,7 @@ type UserUpsertDemoParams struct {
 }
 
 func (q *Queries) UserUpsertDemo(ctx context.Context, arg UserUpsertDemoParams) error {
-	_, err := q.db.Exec(ctx, userUpsertDemo,
+	_, err := q.db.Exec(ctx, UserUpsertDemo,
 		arg.Email,
 		arg.Name,
 		arg.Role,

@@ -58,16 +58,16 @@ func (s *Service) Reserve(ctx context.Context, actor Actor, key string, n NewRes
 		r, err := q.ReservationInsert(ctx, queries.ReservationInsertParams{
 			SlotID: slot.ID, CustomerID: customer.ID, Seats: n.Seats,
 			AmountCents: slot.PriceCents * int64(n.Seats), Currency: slot.Currency,
-			HoldExpiresAt: time.Now().Add(s.cfg.HoldFor), CreatedBy: &actor.ID,
+			HoldSeconds: s.cfg.HoldFor.Seconds(), CreatedBy: &actor.ID,
 		})
 		if err != nil {
 			return Outcome{}, err
 		}
-		if err := audit(ctx, q, actor, key, "reserve", r, "", map[string]any{"slot_id": slot.ID, "seats": n.Seats}); err != nil {
+		if err := record(ctx, tx, actor, key, "reserve", r, "", map[string]any{"slot_id": slot.ID, "seats": n.Seats}); err != nil {
 			return Outcome{}, err
 		}
 		msg := fmt.Sprintf("Reserved %d %s for %s; held until %s.", n.Seats, plural(int(n.Seats), "seat"), customer.Name, clock(r.HoldExpiresAt))
-		return Outcome{Reservation: r, Message: msg}, nil
+		return Outcome{Reservation: Reservation(r), Message: msg}, nil
 	})
 }
 
@@ -95,7 +95,7 @@ func (s *Service) Approve(ctx context.Context, actor Actor, key string, id int64
 		if err := s.finish(ctx, q, tx, actor, key, "approve", r, StatusHeld, jobs.EventApproved); err != nil {
 			return Outcome{}, err
 		}
-		return Outcome{Reservation: r, Message: fmt.Sprintf("Approved reservation #%d.", r.ID)}, nil
+		return Outcome{Reservation: Reservation(r), Message: fmt.Sprintf("Approved reservation #%d.", r.ID)}, nil
 	})
 }
 
@@ -114,7 +114,7 @@ func (s *Service) Reject(ctx context.Context, actor Actor, key string, id int64)
 		if err := s.finish(ctx, q, tx, actor, key, "reject", r, StatusHeld, jobs.EventRejected); err != nil {
 			return Outcome{}, err
 		}
-		return Outcome{Reservation: r, Message: fmt.Sprintf("Rejected reservation #%d; %d %s released.", r.ID, r.Seats, plural(int(r.Seats), "seat"))}, nil
+		return Outcome{Reservation: Reservation(r), Message: fmt.Sprintf("Rejected reservation #%d; %d %s released.", r.ID, r.Seats, plural(int(r.Seats), "seat"))}, nil
 	})
 }
 
@@ -138,7 +138,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, key string, id int64)
 		if err := s.finish(ctx, q, tx, actor, key, "cancel", r, from, jobs.EventCancelled); err != nil {
 			return Outcome{}, err
 		}
-		return Outcome{Reservation: r, Message: fmt.Sprintf("Cancelled reservation #%d; %d %s released.", r.ID, r.Seats, plural(int(r.Seats), "seat"))}, nil
+		return Outcome{Reservation: Reservation(r), Message: fmt.Sprintf("Cancelled reservation #%d; %d %s released.", r.ID, r.Seats, plural(int(r.Seats), "seat"))}, nil
 	})
 }
 
@@ -149,7 +149,7 @@ func (s *Service) Settle(ctx context.Context, actor Actor, key string, id int64)
 		if err != nil {
 			return Outcome{}, err
 		}
-		return Outcome{Reservation: r, Message: fmt.Sprintf("Settled reservation #%d (%s); payout queued.", r.ID, Money(r.AmountCents, r.Currency))}, nil
+		return Outcome{Reservation: Reservation(r), Message: fmt.Sprintf("Settled reservation #%d (%s); payout queued.", r.ID, Money(r.AmountCents, r.Currency))}, nil
 	})
 }
 
@@ -159,7 +159,7 @@ func (s *Service) Settle(ctx context.Context, actor Actor, key string, id int64)
 //	receivable  +(amount − fee)   what the partner pays out to us
 //	fees        +fee              the partner's fee, an expense
 //	revenue     −amount           the sale
-func (s *Service) settle(ctx context.Context, q *queries.Queries, tx pgx.Tx, actor Actor, key string, id int64) (Reservation, error) {
+func (s *Service) settle(ctx context.Context, q *queries.Queries, tx pgx.Tx, actor Actor, key string, id int64) (queries.Reservation, error) {
 	r, err := q.ReservationSettle(ctx, queries.ReservationSettleParams{ID: id, ActorID: &actor.ID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, s.refusal(ctx, q, id, "settle")
@@ -185,7 +185,7 @@ func (s *Service) settle(ctx context.Context, q *queries.Queries, tx pgx.Tx, act
 			return r, err
 		}
 	}
-	if err := audit(ctx, q, actor, key, "settle", r, StatusApproved, map[string]any{"ledger_txn": txn, "fee_cents": fee}); err != nil {
+	if err := record(ctx, tx, actor, key, "settle", r, StatusApproved, map[string]any{"ledger_txn": txn, "fee_cents": fee}); err != nil {
 		return r, err
 	}
 	if payout := r.AmountCents - fee; payout > 0 {
@@ -195,8 +195,8 @@ func (s *Service) settle(ctx context.Context, q *queries.Queries, tx pgx.Tx, act
 }
 
 // finish writes the audit row and inserts the customer notice of a transition.
-func (s *Service) finish(ctx context.Context, q *queries.Queries, tx pgx.Tx, actor Actor, key, action string, r Reservation, from, event string) error {
-	if err := audit(ctx, q, actor, key, action, r, from, nil); err != nil {
+func (s *Service) finish(ctx context.Context, q *queries.Queries, tx pgx.Tx, actor Actor, key, action string, r queries.Reservation, from, event string) error {
+	if err := record(ctx, tx, actor, key, action, r, from, nil); err != nil {
 		return err
 	}
 	email, err := customerEmail(ctx, q, r.CustomerID)
@@ -284,7 +284,7 @@ func (s *Service) expireBatch(ctx context.Context, batchSize int) (int, error) {
 	system := Actor{Email: "system"}
 	for i, r := range expired {
 		slotIDs[i], seats[i] = r.SlotID, r.Seats
-		if err := audit(ctx, q, system, "", "expire", r, StatusHeld, nil); err != nil {
+		if err := record(ctx, tx, system, "", "expire", r, StatusHeld, nil); err != nil {
 			return 0, err
 		}
 		email, err := customerEmail(ctx, q, r.CustomerID)

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"tally"
+	"tally/audit"
 	"tally/queries"
 )
 
@@ -42,7 +45,7 @@ func (s *Service) List(ctx context.Context, f Filter, p PageRequest) ([]ListRow,
 			StartsBefore: f.StartsBefore, Search: f.Search, ID: f.ID, AfterID: p.Cursor, RowLimit: p.Limit,
 		})
 		for _, r := range list {
-			rows = append(rows, ListRow{r.Reservation, r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail})
+			rows = append(rows, ListRow{Reservation(r.Reservation), r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail})
 		}
 		return rows, err
 	}
@@ -51,7 +54,7 @@ func (s *Service) List(ctx context.Context, f Filter, p PageRequest) ([]ListRow,
 		StartsBefore: f.StartsBefore, Search: f.Search, ID: f.ID, BeforeID: p.Cursor, RowLimit: p.Limit,
 	})
 	for _, r := range list {
-		rows = append(rows, ListRow{r.Reservation, r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail})
+		rows = append(rows, ListRow{Reservation(r.Reservation), r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail})
 	}
 	return rows, err
 }
@@ -71,9 +74,25 @@ func (s *Service) CountByStatus(ctx context.Context, f Filter) (map[string]int64
 
 // Detail is one reservation with its names, ledger entries and history.
 type Detail struct {
-	queries.ReservationDetailRow
-	Ledger  []queries.LedgerEntry
-	History []queries.AuditEvent
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceID    int64
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+	// Who moved it, by email; empty when nobody (or the system) did.
+	CreatedByEmail, ApprovedByEmail, SettledByEmail, ClosedByEmail string
+	Ledger                                                         []LedgerEntry
+	History                                                        []audit.Event
+}
+
+// LedgerEntry is one posting of a settlement.
+type LedgerEntry struct {
+	TxnID       uuid.UUID
+	Account     string
+	AmountCents int64
+	Currency    string
+	CreatedAt   time.Time
 }
 
 // Detail returns reservation id in full, or ENOTFOUND.
@@ -82,12 +101,26 @@ func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
 	if err != nil {
 		return Detail{}, notFound(err, "There is no reservation #%d.", id)
 	}
-	d := Detail{ReservationDetailRow: row}
-	if d.Ledger, err = s.q.LedgerEntryListByReservation(ctx, id); err != nil {
+	d := Detail{
+		Reservation: Reservation(row.Reservation), SlotStartsAt: row.SlotStartsAt, ResourceID: row.ResourceID,
+		ResourceName: row.ResourceName, CustomerName: row.CustomerName, CustomerEmail: row.CustomerEmail,
+		CreatedByEmail: row.CreatedByEmail, ApprovedByEmail: row.ApprovedByEmail, SettledByEmail: row.SettledByEmail,
+		ClosedByEmail: row.ClosedByEmail,
+	}
+	entries, err := s.q.LedgerEntryListByReservation(ctx, id)
+	if err != nil {
 		return d, err
 	}
-	d.History, err = s.q.AuditListByRecord(ctx, queries.AuditListByRecordParams{RecordType: "reservation", RecordID: id})
+	for _, e := range entries {
+		d.Ledger = append(d.Ledger, LedgerEntry{TxnID: e.TxnID, Account: e.Account, AmountCents: e.AmountCents, Currency: e.Currency, CreatedAt: e.CreatedAt})
+	}
+	d.History, err = audit.NewLog(s.pool).OfRecord(ctx, audit.RecordReservation, id)
 	return d, err
+}
+
+// Row is the reservation as a list shows it.
+func (d Detail) Row() ListRow {
+	return ListRow{Reservation: d.Reservation, SlotStartsAt: d.SlotStartsAt, Resource: d.ResourceName, Customer: d.CustomerName, CustomerEmail: d.CustomerEmail}
 }
 
 // Quote checks a reservation before it is made: nil with the seats left and the price when
@@ -96,21 +129,24 @@ func (s *Service) Quote(ctx context.Context, slotID int64, seats int32) (string,
 	if err := (NewReservation{SlotID: slotID, CustomerID: 1, Seats: seats}).Validate(); err != nil {
 		return "", err
 	}
-	slot, err := s.q.SlotGet(ctx, slotID)
+	got, err := s.q.SlotGet(ctx, slotID)
 	if err != nil {
 		return "", notFound(err, "There is no slot %d.", slotID)
 	}
-	if err := seatsProblem(slot, seats); err != nil {
+	slot := got.Slot
+	if err := seatsProblem(got, seats); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%d of %d seats left · %s a seat · total %s", slot.Capacity-slot.Reserved, slot.Capacity,
 		Money(slot.PriceCents, slot.Currency), Money(slot.PriceCents*int64(seats), slot.Currency)), nil
 }
 
-// seatsProblem says why seats cannot be taken on slot as it is (nil when they can).
-func seatsProblem(slot queries.Slot, seats int32) error {
+// seatsProblem says why seats cannot be taken on the slot as it is (nil when they can).
+// Whether it has started is the database's judgement, the clock the reservation is checked by.
+func seatsProblem(got queries.SlotGetRow, seats int32) error {
+	slot := got.Slot
 	switch left := slot.Capacity - slot.Reserved; {
-	case !slot.StartsAt.After(time.Now()):
+	case got.Started:
 		return tally.Errorf(tally.ECONFLICT, "This slot started at %s; it can no longer be reserved.", clock(slot.StartsAt))
 	case left == 0:
 		return tally.Errorf(tally.ECONFLICT, "Sold out: all %d seats of this slot are taken.", slot.Capacity)

@@ -69,7 +69,7 @@ func (e *env) reserved() int32 {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return s.Reserved
+	return s.Slot.Reserved
 }
 
 func TestTransitions(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"tally"
+	"tally/audit"
 	"tally/queries"
 )
 
@@ -31,8 +32,27 @@ const (
 // Statuses lists every status in the order of the state machine.
 var Statuses = []string{StatusHeld, StatusApproved, StatusSettled, StatusRejected, StatusCancelled, StatusExpired}
 
-// Reservation is a reservation row.
-type Reservation = queries.Reservation
+// Reservation is one reservation as it is stored.
+type Reservation struct {
+	ID            int64
+	SlotID        int64
+	CustomerID    int64
+	Seats         int32
+	AmountCents   int64
+	Currency      string
+	Status        string
+	HoldExpiresAt time.Time
+	CreatedBy     *int64
+	ApprovedBy    *int64
+	ApprovedAt    *time.Time
+	SettledBy     *int64
+	SettledAt     *time.Time
+	ClosedBy      *int64
+	ClosedAt      *time.Time
+	Version       int32
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
 
 // Actor is who acts (see tally.Actor).
 type Actor = tally.Actor
@@ -147,32 +167,15 @@ func (s *Service) replay(ctx context.Context, q *queries.Queries, prev queries.I
 	if err != nil {
 		return Outcome{}, err
 	}
-	return Outcome{Reservation: r, Message: stored.Message, Replayed: true}, nil
+	return Outcome{Reservation: Reservation(r), Message: stored.Message, Replayed: true}, nil
 }
 
-// audit writes the audit row of a change to a reservation.
-func audit(ctx context.Context, q *queries.Queries, actor Actor, key, action string, r Reservation, from string, detail map[string]any) error {
-	d, _ := json.Marshal(detail)
-	if detail == nil {
-		d = []byte("{}")
-	}
-	p := queries.AuditInsertParams{
-		Actor: actor.Email, Action: action, RecordType: "reservation", RecordID: r.ID,
-		ToStatus: &r.Status, Detail: d,
-	}
-	if actor.ID != 0 {
-		p.ActorID = &actor.ID
-	}
-	if from != "" {
-		p.FromStatus = &from
-	}
-	if actor.RequestID != "" {
-		p.RequestID = &actor.RequestID
-	}
-	if key != "" {
-		p.IdempotencyKey = &key
-	}
-	return q.AuditInsert(ctx, p)
+// record writes the audit row of a change to a reservation.
+func record(ctx context.Context, tx pgx.Tx, actor Actor, key, action string, r queries.Reservation, from string, detail map[string]any) error {
+	return audit.Record(ctx, tx, audit.Entry{
+		Actor: actor, Action: action, RecordType: audit.RecordReservation, RecordID: r.ID,
+		From: from, To: r.Status, IdempotencyKey: key, Detail: detail,
+	})
 }
 
 // notFound turns pgx.ErrNoRows into ENOTFOUND.

@@ -6,5 +6,10 @@ import "embed"
 
 // FS holds the files served under /static/.
 //
-//go:embed *.js *.css
+//go:embed *.js *.css *.svg
 var FS embed.FS
+
+// Favicon is Tally's icon, also served at /favicon.ico, where browsers look on their own.
+//
+//go:embed favicon.svg
+var Favicon []byte

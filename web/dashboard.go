@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"tally/accounts"
-	"tally/queries"
+	"tally"
+	"tally/audit"
 	"tally/reservations"
 	"tally/views"
 )
@@ -32,25 +32,28 @@ func (s *Server) dashboardNumbers(c echo.Context) error {
 func (s *Server) dashboardStats(ctx context.Context) (views.DashboardStats, error) {
 	var st views.DashboardStats
 	y, m, d := time.Now().UTC().Date()
-	today, err := s.q.ReservationStatsSince(ctx, time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+	totals, err := s.bookings.TotalsSince(ctx, time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		return st, err
 	}
-	st.HeldToday, st.ApprovedToday, st.SettledToday = today.Held, today.Approved, today.Settled
-	st.SettledAmount = reservations.Money(today.SettledCents, "EUR")
-	roles, err := s.q.UserCountByRole(ctx)
+	for _, t := range totals {
+		st.HeldToday += t.Held
+		st.ApprovedToday += t.Approved
+		st.SettledToday += t.Settled
+		if t.SettledCents != 0 {
+			st.SettledAmounts = append(st.SettledAmounts, reservations.Money(t.SettledCents, t.Currency))
+		}
+	}
+	o, err := s.accounts.Overview(ctx)
 	if err != nil {
 		return st, err
 	}
-	for _, r := range roles {
-		st.UsersByRole = append(st.UsersByRole, views.RoleCount{Role: r.Role, Users: r.Users})
+	for _, r := range tally.Roles {
+		if n := o.UsersByRole[r]; n > 0 {
+			st.UsersByRole = append(st.UsersByRole, views.RoleCount{Role: string(r), Users: n})
+		}
 	}
-	if st.ActiveSessions, err = s.q.SessionCountActive(ctx); err != nil {
-		return st, err
-	}
-	if st.FailedSignIns, err = s.q.LoginFailureCountSince(ctx, time.Now().Add(-accounts.LoginWindow)); err != nil {
-		return st, err
-	}
-	st.Latest, err = s.q.AuditListLatest(ctx, queries.AuditListLatestParams{RowLimit: 10})
+	st.ActiveSessions, st.FailedSignIns = o.ActiveSessions, o.FailedSignIns
+	st.Latest, err = s.audit.List(ctx, audit.Filter{Limit: 10})
 	return st, err
 }

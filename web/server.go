@@ -3,8 +3,10 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -15,8 +17,8 @@ import (
 
 	"tally"
 	"tally/accounts"
+	"tally/audit"
 	"tally/jobs"
-	"tally/queries"
 	"tally/reservations"
 	"tally/static"
 )
@@ -39,9 +41,9 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	pool     *pgxpool.Pool
-	q        *queries.Queries
+	ping     func(context.Context) error
 	accounts *accounts.Service
+	audit    *audit.Log
 	bookings *reservations.Service
 	river    *jobs.Client
 	sessions *scs.SessionManager
@@ -73,9 +75,9 @@ func New(cfg Config, pool *pgxpool.Pool, bookings *reservations.Service, river *
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger,
-		pool:     pool,
-		q:        queries.New(pool),
+		ping:     pool.Ping,
 		accounts: accounts.NewService(pool, cfg.Demo),
+		audit:    audit.NewLog(pool),
 		bookings: bookings,
 		river:    river,
 		sessions: sm,
@@ -109,34 +111,47 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.StaticFS("/static", static.FS)
 
-	// Everything below has a session and CSRF protection.
-	app := e.Group("", echo.WrapMiddleware(s.sessions.LoadAndSave), s.csrf)
-	app.GET("/login", s.loginPage)
-	app.POST("/login", s.login)
-	app.POST("/logout", s.logout)
+	e.GET("/favicon.ico", favicon)
 
-	in := app.Group("", s.requireUser)
-	in.GET("/", s.dashboard)
-	in.GET("/dashboard/numbers", s.dashboardNumbers)
+	// Every route below names its middleware itself: an echo group with middleware would
+	// also answer unknown addresses under its prefix (with a 403 or a sign-in) instead of 404.
+	app := []echo.MiddlewareFunc{echo.WrapMiddleware(s.sessions.LoadAndSave), s.csrf}
+	in := append(slices.Clip(app), s.requireUser)
+	staff := append(slices.Clip(in), requireRole(tally.RoleStaff))
+	admin := append(slices.Clip(in), requireRole(tally.RoleAdmin))
 
-	in.GET("/reservations", s.reservationList)
-	in.GET("/reservations/:id", s.reservationShow)
-	in.GET("/reservations/:id/jobs", s.reservationJobs)
-	in.GET("/slots", s.slotList)
-	in.GET("/audit", s.auditLog)
-	staff := in.Group("", requireRole(tally.RoleStaff))
-	staff.GET("/reservations/new", s.reservationNew)
-	staff.GET("/reservations/new/quote", s.reservationQuote)
-	staff.GET("/reservations/new/customers", s.reservationCustomers)
-	staff.GET("/reservations/new/slots", s.reservationSlots)
-	staff.POST("/reservations", s.reservationCreate)
-	staff.POST("/reservations/bulk-settle", s.reservationBulkSettle)
-	staff.POST("/reservations/:id/:action", s.reservationAct)
+	e.GET("/login", s.loginPage, app...)
+	e.POST("/login", s.login, app...)
+	e.POST("/logout", s.logout, app...)
 
-	admin := in.Group("", requireRole(tally.RoleAdmin))
-	admin.GET("/users", s.userList)
-	admin.POST("/users", s.userCreate)
-	admin.POST("/users/:id/role", s.userSetRole)
-	admin.POST("/users/:id/disable", s.userDisable)
-	admin.POST("/users/:id/enable", s.userEnable)
+	e.GET("/", s.dashboard, in...)
+	e.GET("/dashboard/numbers", s.dashboardNumbers, in...)
+	e.GET("/reservations", s.reservationList, in...)
+	e.GET("/reservations/:id", s.reservationShow, in...)
+	e.GET("/reservations/:id/jobs", s.reservationJobs, in...)
+	e.GET("/slots", s.slotList, in...)
+	e.GET("/audit", s.auditList, in...)
+
+	e.GET("/reservations/new", s.reservationNew, staff...)
+	e.GET("/reservations/new/quote", s.reservationQuote, staff...)
+	e.GET("/reservations/new/customers", s.reservationCustomers, staff...)
+	e.GET("/reservations/new/slots", s.reservationSlots, staff...)
+	e.POST("/reservations", s.reservationCreate, staff...)
+	e.POST("/reservations/bulk-settle", s.reservationBulkSettle, staff...)
+	e.POST("/reservations/:id/approve", s.reservationApprove, staff...)
+	e.POST("/reservations/:id/reject", s.reservationReject, staff...)
+	e.POST("/reservations/:id/cancel", s.reservationCancel, staff...)
+	e.POST("/reservations/:id/settle", s.reservationSettle, staff...)
+
+	e.GET("/users", s.userList, admin...)
+	e.POST("/users", s.userCreate, admin...)
+	e.POST("/users/:id/role", s.userSetRole, admin...)
+	e.POST("/users/:id/disable", s.userDisable, admin...)
+	e.POST("/users/:id/enable", s.userEnable, admin...)
+}
+
+// actor is the signed-in user acting through this request.
+func (s *Server) actor(c echo.Context) tally.Actor {
+	u := currentUser(c)
+	return tally.Actor{ID: u.ID, Email: u.Email, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
 }

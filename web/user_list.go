@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -41,51 +40,13 @@ func (s *Server) userCreate(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	s.flash(c, "ok", "Added "+u.Email+" as "+u.Role+".")
+	s.flash(c, "ok", "Added "+u.Email+" as "+string(u.Role)+".")
 	return c.Redirect(http.StatusSeeOther, "/users")
-}
-
-func (s *Server) userSetRole(c echo.Context) error {
-	id, err := userID(c)
-	if err != nil {
-		return err
-	}
-	u, err := s.accounts.SetRole(c.Request().Context(), s.actor(c), id, tally.Role(c.FormValue("role")))
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.UserTableRow(s.page(c, "", ""), userRow(u)))
-}
-
-func (s *Server) userDisable(c echo.Context) error { return s.userSetDisabled(c, true) }
-func (s *Server) userEnable(c echo.Context) error  { return s.userSetDisabled(c, false) }
-
-func (s *Server) userSetDisabled(c echo.Context, disabled bool) error {
-	id, err := userID(c)
-	if err != nil {
-		return err
-	}
-	if disabled && id == currentUser(c).ID {
-		return tally.Errorf(tally.EINVALID, "You cannot disable your own account.")
-	}
-	u, err := s.accounts.SetDisabled(c.Request().Context(), s.actor(c), id, disabled)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.UserTableRow(s.page(c, "", ""), userRow(u)))
-}
-
-func userID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, tally.Errorf(tally.EINVALID, "%q is not a user id.", c.Param("id"))
-	}
-	return id, nil
 }
 
 func userRow(u accounts.User) views.UserRow {
 	return views.UserRow{
-		ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Demo: u.Demo,
+		ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), Demo: u.Demo,
 		Disabled: u.DisabledAt != nil, Created: u.CreatedAt.Format("2006-01-02"),
 	}
 }

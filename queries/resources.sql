@@ -1,0 +1,9 @@
+-- name: ResourceList :many
+SELECT r.*, count(s.id) AS slots, coalesce(sum(s.capacity), 0)::bigint AS capacity,
+       coalesce(sum(s.reserved), 0)::bigint AS reserved
+FROM resources r LEFT JOIN slots s ON s.resource_id = r.id AND s.starts_at >= now()
+GROUP BY r.id
+ORDER BY r.name;
+
+-- name: ResourceInsert :one
+INSERT INTO resources (name, kind) VALUES ($1, $2) RETURNING *;
