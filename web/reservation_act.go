@@ -15,10 +15,18 @@ import (
 // action is one of the reservation actions of the reservations package.
 type action func(context.Context, reservations.Actor, string, int64) (reservations.Outcome, error)
 
-func (s *Server) reservationApprove(c echo.Context) error { return s.reservationAct(c, s.bookings.Approve) }
-func (s *Server) reservationReject(c echo.Context) error  { return s.reservationAct(c, s.bookings.Reject) }
-func (s *Server) reservationCancel(c echo.Context) error  { return s.reservationAct(c, s.bookings.Cancel) }
-func (s *Server) reservationSettle(c echo.Context) error  { return s.reservationAct(c, s.bookings.Settle) }
+func (s *Server) reservationApprove(c echo.Context) error {
+	return s.reservationAct(c, s.bookings.Approve)
+}
+func (s *Server) reservationReject(c echo.Context) error {
+	return s.reservationAct(c, s.bookings.Reject)
+}
+func (s *Server) reservationCancel(c echo.Context) error {
+	return s.reservationAct(c, s.bookings.Cancel)
+}
+func (s *Server) reservationSettle(c echo.Context) error {
+	return s.reservationAct(c, s.bookings.Settle)
+}
 
 // reservationAct runs one action on one reservation. From a list row (htmx, view=row) it
 // answers with the row as it now is and a flash; from the reservation's page, a redirect
