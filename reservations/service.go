@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,6 +71,8 @@ type Config struct {
 	FeeBasisPoints int64
 	// BatchSize bounds how many reservations one bulk transaction settles.
 	BatchSize int
+	// Logger records what went wrong inside a bulk action, where no error is returned.
+	Logger *slog.Logger
 }
 
 // Service runs the actions.
@@ -91,6 +94,9 @@ func NewService(pool *pgxpool.Pool, jobs JobInserter, cfg Config) *Service {
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 50
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	return &Service{pool: pool, q: queries.New(pool), jobs: jobs, cfg: cfg}
 }
 
@@ -101,6 +107,22 @@ type Outcome struct {
 	Reservation Reservation
 	Message     string
 	Replayed    bool
+}
+
+// ValidKey reports whether key can be an idempotency key: 8 to 200 visible ASCII characters.
+// Keys minted by forms are hex; API clients send UUIDs or the like. Anything else (spaces,
+// control characters, multi-byte text, bytes that are not UTF-8) is refused before it
+// reaches the database, whose CHECK counts characters, not bytes.
+func ValidKey(key string) bool {
+	if len(key) < 8 || len(key) > 200 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < '!' || key[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // storedOutcome is what idempotency_keys keeps of an outcome.
@@ -117,8 +139,8 @@ type storedOutcome struct {
 func (s *Service) act(ctx context.Context, actor Actor, key, fingerprint string,
 	do func(q *queries.Queries, tx pgx.Tx) (Outcome, error),
 ) (Outcome, error) {
-	if len(key) < 8 || len(key) > 200 {
-		return Outcome{}, tally.Errorf(tally.EINVALID, "This form has no valid request key. Reload the page and try again.")
+	if !ValidKey(key) {
+		return Outcome{}, tally.Errorf(tally.EINVALID, "This request has no valid idempotency key (8 to 200 visible ASCII characters). Reload the page and try again.")
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

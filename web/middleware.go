@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -78,20 +79,46 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// validText refuses a request whose query or form holds text PostgreSQL cannot store
-// (invalid UTF-8, NUL bytes), before any handler sees it: a clear 400, never a 500.
+// validText refuses a request whose query, form or headers hold text PostgreSQL cannot store
+// (invalid UTF-8, NUL bytes), before any handler sees it: a clear 400, never a 500. Headers
+// count too: the session cookie and the Idempotency-Key reach the database.
 func validText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := c.Request().ParseForm(); err != nil {
-			return tally.Errorf(tally.EINVALID, "The request could not be read.")
-		}
-		for _, values := range c.Request().Form { // the query and a urlencoded body
-			for _, v := range values {
-				if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-					return tally.Errorf(tally.EINVALID, "The request holds characters that are not text. Check what you typed or pasted.")
-				}
+		req := c.Request()
+		for _, values := range req.Header {
+			if !allText(values) {
+				return tally.Errorf(tally.EINVALID, "The request has a header that is not text.")
 			}
 		}
+		if err := req.ParseForm(); err != nil {
+			return tally.Errorf(tally.EINVALID, "The request could not be read.")
+		}
+		for _, values := range req.Form { // the query and a urlencoded body
+			if !allText(values) {
+				return tally.Errorf(tally.EINVALID, "The request holds characters that are not text. Check what you typed or pasted.")
+			}
+		}
+		return next(c)
+	}
+}
+
+func allText(values []string) bool {
+	for _, v := range values {
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// requestID gives every request an id of Tally's own, sent back as X-Request-Id and written
+// to the log and the audit trail. A client's X-Request-Id is ignored: taken as it came, any
+// client could write what it liked into the audit log.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b) // never fails (crypto/rand)
+		c.Response().Header().Set(echo.HeaderXRequestID, hex.EncodeToString(b))
 		return next(c)
 	}
 }
@@ -112,9 +139,11 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
+		// The header (htmx) or the form body (plain forms); never the query string, whose
+		// token would leak through logs and the Referer header.
 		sent := c.Request().Header.Get("X-CSRF-Token")
 		if sent == "" {
-			sent = c.FormValue("_csrf")
+			sent = c.Request().PostFormValue("_csrf")
 		}
 		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 			return tally.Errorf(tally.EFORBIDDEN, "This form has expired or did not come from Tally. Reload the page and try again.")

@@ -100,7 +100,7 @@ func (s *Server) routes() {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
