@@ -87,6 +87,9 @@ func New(cfg Config, pool *pgxpool.Pool, bookings *reservations.Service, river *
 	return s
 }
 
+// Routes lists every route the server answers, method and path.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
