@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -171,5 +172,34 @@ func TestPurgeRemovesOnlyWhatIsOld(t *testing.T) {
 		if n != want {
 			t.Errorf("%s: %d rows left, want %d", table, n, want)
 		}
+	}
+}
+
+func TestTimeoutsAndRescue(t *testing.T) {
+	t.Parallel()
+	def := jobs.Config{}.WithDefaults()
+	if got := def.PartnerJobTimeout(); got != 15*time.Second {
+		t.Errorf("a partner job may run %s; want the call's 10s and 5s more", got)
+	}
+	// River's own default is an hour: a killed worker's payout would wait that long.
+	if def.RescueAfter != 2*time.Minute {
+		t.Errorf("rescue after %s by default; want the longest timeout (1m) plus 1m", def.RescueAfter)
+	}
+	if got := (jobs.Config{PartnerTimeout: time.Minute}).WithDefaults().RescueAfter; got != 2*time.Minute+5*time.Second {
+		t.Errorf("rescue after %s with a 1m partner timeout; want 2m5s", got)
+	}
+
+	// The client is built without reaching the database.
+	pool, err := pgxpool.New(context.Background(), "postgres://nobody@127.0.0.1:1/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	_, err = jobs.NewWorkerClient(pool, jobs.Config{PartnerTimeout: time.Second, JobTimeout: 2 * time.Second, RescueAfter: 5 * time.Second}, nil)
+	if err == nil || !strings.Contains(err.Error(), "shorter than the longest job timeout, 6s") {
+		t.Errorf("a rescue sooner than a payout may run: %v", err)
+	}
+	if _, err := jobs.NewWorkerClient(pool, jobs.Config{PartnerTimeout: time.Second, JobTimeout: 2 * time.Second, RescueAfter: 6 * time.Second}, nil); err != nil {
+		t.Errorf("a rescue right after the longest timeout: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/riverqueue/river"
 )
@@ -11,6 +12,12 @@ import (
 type NotifyCustomerWorker struct {
 	river.WorkerDefaults[NotifyCustomerArgs]
 	partner *Partner
+	timeout time.Duration
+}
+
+// Timeout bounds a run by the partner call's own timeout (see Config.PartnerJobTimeout).
+func (w *NotifyCustomerWorker) Timeout(*river.Job[NotifyCustomerArgs]) time.Duration {
+	return w.timeout
 }
 
 // Work sends the notice; a refusal (4xx) cancels the job, since retrying cannot help.
@@ -22,6 +29,14 @@ func (w *NotifyCustomerWorker) Work(ctx context.Context, job *river.Job[NotifyCu
 type PartnerPayoutWorker struct {
 	river.WorkerDefaults[PartnerPayoutArgs]
 	partner *Partner
+	timeout time.Duration
+}
+
+// Timeout bounds a run by the partner call's own timeout (see Config.PartnerJobTimeout), so
+// that River's rescuer, which waits out a kind's timeout, retries a killed worker's payout
+// soon.
+func (w *PartnerPayoutWorker) Timeout(*river.Job[PartnerPayoutArgs]) time.Duration {
+	return w.timeout
 }
 
 // Work asks for the payout. The key is the reservation's, so a payout that succeeded at the
