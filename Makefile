@@ -4,10 +4,13 @@ SHELL := /bin/bash
 
 SQLC_VERSION   := v1.31.1
 TEMPL_VERSION  := v0.3.1100
-STATICCHECK_VERSION := v0.8.2
+GOLANGCI_LINT_VERSION := v2.15.0
 PG := scripts/pg.sh
 
-.PHONY: help run test generate check-generated lint db db-stop build clean
+TEMPL := go run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION)
+GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+.PHONY: help run test generate check-generated lint check-templ-fmt check-tidy fmt db db-stop build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -20,16 +23,32 @@ test: ## start PostgreSQL, then run every test with the race detector (browser t
 
 generate: ## regenerate sqlc and templ code with the pinned tool versions
 	go run github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION) generate
-	go run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION) generate
+	$(TEMPL) generate
 
 check-generated: generate ## fail if the committed generated code is stale
 	@git diff --exit-code -- queries views || { echo "Generated code is stale: run 'make generate' and commit."; exit 1; }
 	@test -z "$$(git status --porcelain -- queries views)" || { git status --porcelain -- queries views; echo "Untracked generated files: run 'make generate' and commit."; exit 1; }
 
-lint: ## gofmt, go vet and staticcheck
-	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+lint: check-templ-fmt check-tidy ## check-templ-fmt, check-tidy, then gofmt, go vet and golangci-lint (.golangci.yml)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed (run 'make fmt'):"; echo "$$out"; exit 1; }
 	go vet ./...
-	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GOLANGCI_LINT) run ./...
+
+# templ fmt -fail rewrites the files it fails on, so compare its stdin output instead.
+check-templ-fmt: ## fail if a .templ file is not formatted as `templ fmt` would (rewrites nothing)
+	@tmp=$$(mktemp); trap 'rm -f "$$tmp"' EXIT; bad=; \
+	for f in $$(git ls-files '*.templ'); do \
+		$(TEMPL) fmt -stdin-filepath "$$f" < "$$f" > "$$tmp" || exit 1; \
+		cmp -s "$$tmp" "$$f" || bad="$$bad $$f"; \
+	done; \
+	test -z "$$bad" || { echo "templ fmt needed (run 'make fmt', then 'make generate'):$$bad"; exit 1; }
+
+check-tidy: ## fail if `go mod tidy` would change go.mod or go.sum
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit."; exit 1; }
+
+fmt: ## rewrite Go (gofmt, goimports) and .templ files in place
+	$(GOLANGCI_LINT) fmt ./...
+	$(TEMPL) fmt .
 
 db: ## start this checkout's PostgreSQL and print its DATABASE_URL
 	@$(PG) start
