@@ -7,6 +7,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"tally/jobs"
 )
 
 const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/tally?sslmode=disable)
@@ -17,6 +20,13 @@ const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://post
   TALLY_TRUST_PROXY     true: client address from X-Forwarded-For (only behind a proxy)
   TALLY_LOG_LEVEL       debug, info, warn or error (default info)
   TALLY_LOG_JSON        true: logs as JSON lines (default text)
+  TALLY_SHUTDOWN_TIMEOUT
+                        on SIGTERM, how long running jobs and requests may finish before they are
+                        cancelled (default 30s)
+  TALLY_PARTNER_TIMEOUT longest call to the partner API (default 10s); its job may run 5s more
+  TALLY_JOB_TIMEOUT     longest run of the other jobs: expiry, purge (default 1m)
+  TALLY_RESCUE_AFTER    how long a job may stay running before it is taken for a dead worker's and
+                        run again (default: the longest job timeout plus 1m; not less than that timeout)
 `
 
 // Config is everything tally reads from the environment.
@@ -29,6 +39,13 @@ type Config struct {
 	TrustProxy    bool
 	LogLevel      slog.Level
 	LogJSON       bool
+	// ShutdownTimeout is how long a stop waits for running work before cancelling it.
+	ShutdownTimeout time.Duration
+	// PartnerTimeout, JobTimeout and RescueAfter are the workers' (jobs.Config); zero is
+	// the default.
+	PartnerTimeout time.Duration
+	JobTimeout     time.Duration
+	RescueAfter    time.Duration
 }
 
 func configFromEnv() (Config, error) {
@@ -36,8 +53,32 @@ func configFromEnv() (Config, error) {
 		DatabaseURL: env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tally?sslmode=disable"),
 		Addr:        env("TALLY_ADDR", "localhost:8080"),
 		PartnerURL:  env("TALLY_PARTNER_URL", "http://localhost:8081"),
+		// Longer than a partner job may run (15s by default), so that a stop lets it finish.
+		ShutdownTimeout: 30 * time.Second,
 	}
 	var err error
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		zero bool // whether 0 is allowed
+	}{
+		{"TALLY_SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout, false},
+		{"TALLY_PARTNER_TIMEOUT", &cfg.PartnerTimeout, false},
+		{"TALLY_JOB_TIMEOUT", &cfg.JobTimeout, false},
+		{"TALLY_RESCUE_AFTER", &cfg.RescueAfter, false},
+	} {
+		v := strings.TrimSpace(os.Getenv(d.name))
+		if v == "" {
+			continue
+		}
+		if v == "0" && d.zero {
+			*d.dst = 0
+			continue
+		}
+		if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
+			return cfg, fmt.Errorf("%s=%q: want a positive duration such as 30s or 2m", d.name, v)
+		}
+	}
 	for _, b := range []struct {
 		name string
 		dst  *bool
@@ -61,8 +102,16 @@ func configFromEnv() (Config, error) {
 
 // log prints the configuration at start, without secrets.
 func (c Config) log(log *slog.Logger) {
+	w := c.jobs().WithDefaults()
 	log.Info("configuration", "database", redact(c.DatabaseURL), "addr", c.Addr, "partner", c.PartnerURL, "demo", c.Demo,
-		"secure_cookies", c.SecureCookies, "trust_proxy", c.TrustProxy, "log_level", c.LogLevel.String())
+		"secure_cookies", c.SecureCookies, "trust_proxy", c.TrustProxy, "log_level", c.LogLevel.String(),
+		"shutdown_timeout", c.ShutdownTimeout,
+		"partner_timeout", w.PartnerTimeout, "job_timeout", w.JobTimeout, "rescue_after", w.RescueAfter)
+}
+
+// jobs is the workers' part of the configuration.
+func (c Config) jobs() jobs.Config {
+	return jobs.Config{PartnerURL: c.PartnerURL, PartnerTimeout: c.PartnerTimeout, JobTimeout: c.JobTimeout, RescueAfter: c.RescueAfter}
 }
 
 func redact(dsn string) string {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,11 +66,15 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, name string, ar
 	svc := reservations.NewService(pool, inserter, reservations.Config{})
 	var workers *jobs.Client
 	if work {
-		workers, err = jobs.NewWorkerClient(pool, jobs.Config{Logger: riverLog, PartnerURL: cfg.PartnerURL}, svc)
+		jcfg := cfg.jobs()
+		jcfg.Logger = riverLog
+		workers, err = jobs.NewWorkerClient(pool, jcfg, svc)
 		if err != nil {
 			return err
 		}
-		if err := workers.Start(ctx); err != nil {
+		// Not ctx itself: River cancels running jobs when Start's context ends, which would
+		// cut partner calls in flight on every deploy. A signal stops it gently, below.
+		if err := workers.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
 		log.Info("workers started")
@@ -110,21 +115,42 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, name string, ar
 			return err
 		}
 	}
-	log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	var wg sync.WaitGroup
 	if srv != nil {
-		if err := srv.Shutdown(shutdown); err != nil {
-			log.Error("web shutdown", "err", err)
-		}
+		wg.Go(func() {
+			if err := srv.Shutdown(shutdown); err != nil {
+				log.Error("web shutdown", "err", err)
+				srv.Close()
+			}
+		})
 	}
 	if workers != nil {
-		if err := workers.Stop(shutdown); err != nil {
-			log.Error("workers shutdown", "err", err)
-		}
+		wg.Go(func() {
+			if err := stopWorkers(shutdown, workers, log); err != nil {
+				log.Error("workers shutdown", "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// stopWorkers lets running jobs finish until ctx ends, then cancels them. A job cut off is
+// retried later, and its idempotency key keeps the partner from acting twice: cancelling
+// costs a retry, not a payout.
+func stopWorkers(ctx context.Context, workers *jobs.Client, log *slog.Logger) error {
+	err := workers.Stop(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	log.Warn("jobs still running at the shutdown timeout: cancelling them")
+	hard, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return workers.StopAndCancel(hard)
 }
 
 func openPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
