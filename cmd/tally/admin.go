@@ -25,12 +25,7 @@ func runMigrate(ctx context.Context, cfg Config, log *slog.Logger, args []string
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := migrations.Up(ctx, pool, log); err != nil {
+	if err := migrate(ctx, cfg, log); err != nil {
 		return err
 	}
 	log.Info("database is up to date")
@@ -92,7 +87,7 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, o
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg)
+	pool, err := openMaintenancePool(ctx, cfg) // a COPY of a million rows outlasts any statement timeout
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,9 @@ const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://post
   TALLY_TRUST_PROXY     true: client address from X-Forwarded-For (only behind a proxy)
   TALLY_LOG_LEVEL       debug, info, warn or error (default info)
   TALLY_LOG_JSON        true: logs as JSON lines (default text)
+  TALLY_STATEMENT_TIMEOUT
+                        longest SQL statement of the console and the workers (default 30s; 0: none);
+                        migrations and seeding have no limit
   TALLY_SHUTDOWN_TIMEOUT
                         on SIGTERM, how long running jobs and requests may finish before they are
                         cancelled (default 30s)
@@ -39,6 +42,8 @@ type Config struct {
 	TrustProxy    bool
 	LogLevel      slog.Level
 	LogJSON       bool
+	// StatementTimeout is the serving pool's statement_timeout; zero leaves the server's.
+	StatementTimeout time.Duration
 	// ShutdownTimeout is how long a stop waits for running work before cancelling it.
 	ShutdownTimeout time.Duration
 	// PartnerTimeout, JobTimeout and RescueAfter are the workers' (jobs.Config); zero is
@@ -53,6 +58,8 @@ func configFromEnv() (Config, error) {
 		DatabaseURL: env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tally?sslmode=disable"),
 		Addr:        env("TALLY_ADDR", "localhost:8080"),
 		PartnerURL:  env("TALLY_PARTNER_URL", "http://localhost:8081"),
+		// Far above any page's queries, well below what would hold a connection for good.
+		StatementTimeout: 30 * time.Second,
 		// Longer than a partner job may run (15s by default), so that a stop lets it finish.
 		ShutdownTimeout: 30 * time.Second,
 	}
@@ -62,6 +69,7 @@ func configFromEnv() (Config, error) {
 		dst  *time.Duration
 		zero bool // whether 0 is allowed
 	}{
+		{"TALLY_STATEMENT_TIMEOUT", &cfg.StatementTimeout, true},
 		{"TALLY_SHUTDOWN_TIMEOUT", &cfg.ShutdownTimeout, false},
 		{"TALLY_PARTNER_TIMEOUT", &cfg.PartnerTimeout, false},
 		{"TALLY_JOB_TIMEOUT", &cfg.JobTimeout, false},
@@ -105,7 +113,7 @@ func (c Config) log(log *slog.Logger) {
 	w := c.jobs().WithDefaults()
 	log.Info("configuration", "database", redact(c.DatabaseURL), "addr", c.Addr, "partner", c.PartnerURL, "demo", c.Demo,
 		"secure_cookies", c.SecureCookies, "trust_proxy", c.TrustProxy, "log_level", c.LogLevel.String(),
-		"shutdown_timeout", c.ShutdownTimeout,
+		"statement_timeout", c.StatementTimeout, "shutdown_timeout", c.ShutdownTimeout,
 		"partner_timeout", w.PartnerTimeout, "job_timeout", w.JobTimeout, "rescue_after", w.RescueAfter)
 }
 

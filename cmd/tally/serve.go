@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -44,14 +46,14 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, name string, ar
 		cfg.log(log)
 	}
 
+	if err := migrate(ctx, cfg, log); err != nil {
+		return err
+	}
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := migrations.Up(ctx, pool, log); err != nil {
-		return err
-	}
 
 	// River logs routine work at info level, which would drown Tally's own lines: below debug
 	// level, only its warnings and errors are kept.
@@ -95,7 +97,17 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, name string, ar
 		if err != nil {
 			return err
 		}
-		srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		srv = &http.Server{
+			Handler:           handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			// Request bodies are small forms: a slower one is a client holding a connection.
+			ReadTimeout: 30 * time.Second,
+			// Past the statement timeout, so that a slow query ends in an error page rather
+			// than a cut connection. No route streams today; one that does (SSE) must push
+			// its own deadline on with http.NewResponseController(w).SetWriteDeadline.
+			WriteTimeout: max(time.Minute, cfg.StatementTimeout+15*time.Second),
+			IdleTimeout:  2 * time.Minute,
+		}
 		go func() { errc <- srv.Serve(ln) }()
 		fmt.Printf("\nTally is running at %s\n", publicURL(ln.Addr(), cfg.Addr))
 		if cfg.Demo {
@@ -153,8 +165,41 @@ func stopWorkers(ctx context.Context, workers *jobs.Client, log *slog.Logger) er
 	return workers.StopAndCancel(hard)
 }
 
+// migrate applies pending migrations on a pool of its own, without the statement timeout:
+// building an index on a large table may take longer than any page should.
+func migrate(ctx context.Context, cfg Config, log *slog.Logger) error {
+	pool, err := openMaintenancePool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return migrations.Up(ctx, pool, log)
+}
+
+// openPool opens the pool of the console and the workers, whose statements stop at
+// cfg.StatementTimeout: a runaway query is cancelled rather than holding a connection.
 func openPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	params := map[string]string{}
+	if cfg.StatementTimeout > 0 {
+		params["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
+	}
+	return connect(ctx, cfg, params)
+}
+
+// openMaintenancePool opens a pool for migrations and seeding, which may run long
+// statements (a COPY of a million rows, an index build): no statement timeout, whatever
+// the server's or the role's default.
+func openMaintenancePool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	return connect(ctx, cfg, map[string]string{"statement_timeout": "0"})
+}
+
+func connect(ctx context.Context, cfg Config, params map[string]string) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	maps.Copy(pcfg.ConnConfig.RuntimeParams, params)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
