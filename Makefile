@@ -10,7 +10,7 @@ PG := scripts/pg.sh
 TEMPL := go run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION)
 GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
-.PHONY: help run test generate check-generated lint check-templ-fmt check-tidy fmt db db-stop build clean
+.PHONY: help run test fuzz generate check-generated lint check-templ-fmt check-tidy fmt db db-stop build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -20,6 +20,13 @@ run: build ## start PostgreSQL, seed demo data, run Tally (web, workers, partner
 
 test: ## start PostgreSQL, then run every test with the race detector (browser tests need chromium)
 	@$(PG) with go test -race -count=1 ./...
+
+FUZZTIME ?= 10s
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s); failures land in testdata/fuzz, to keep
+	@$(PG) with bash -c 'for pkg in $$(go list ./...); do \
+		for f in $$(go test -list "^Fuzz" $$pkg | grep "^Fuzz"); do \
+			echo "fuzz $$pkg $$f"; go test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { go test -run "^$$f$$" $$pkg; exit 1; }; \
+		done; done'
 
 generate: ## regenerate sqlc and templ code with the pinned tool versions
 	go run github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION) generate

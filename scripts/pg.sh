@@ -4,6 +4,7 @@
 #
 #   scripts/pg.sh start        start (creating if needed) the cluster; print its DATABASE_URL
 #   scripts/pg.sh stop         stop it
+#   scripts/pg.sh log          print the path of its log
 #   scripts/pg.sh with CMD...  run CMD with DATABASE_URL set; stop the cluster afterwards if
 #                              this call started it
 #
@@ -41,6 +42,10 @@ as_pg() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Each log line names its database and SQLSTATE, so tests can tell which errors they caused
+# (internal/testdb reads the log named by TALLY_PG_LOG).
+log_prefix='%m [%p] db=%d code=%e '
+
 url() { echo "postgres://postgres@127.0.0.1:$(cat "$datadir/tally.port")/tally?sslmode=disable"; }
 
 running() { [ -f "$datadir/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$datadir" status >/dev/null 2>&1; }
@@ -67,6 +72,7 @@ start() {
       echo "max_connections = 200"
       echo "fsync = off" # a throwaway development cluster: speed over durability
       echo "shared_preload_libraries = ''"
+      echo "log_line_prefix = '$log_prefix'"
     } | as_pg tee -a "$datadir/postgresql.conf" >/dev/null
     # trust on loopback only: nothing else may connect
     printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' | as_pg tee "$datadir/pg_hba.conf" >/dev/null
@@ -79,6 +85,10 @@ start() {
     port_free "$port" || { echo "Port $port, recorded for $datadir, is taken by another program." >&2; exit 1; }
     as_pg "$bin/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 start >/dev/null
     started=1
+  fi
+  if [ "$started" = 1 ]; then # a cluster made before the prefix was set gets it now
+    as_pg "$bin/psql" -h 127.0.0.1 -p "$(cat "$datadir/tally.port")" -U postgres -d postgres -qtAc \
+      "ALTER SYSTEM SET log_line_prefix = '$log_prefix'" -c "SELECT pg_reload_conf()" >/dev/null
   fi
   as_pg "$bin/psql" -h 127.0.0.1 -p "$(cat "$datadir/tally.port")" -U postgres -d postgres -qtAc \
     "SELECT 1 FROM pg_database WHERE datname = 'tally'" | grep -q 1 ||
@@ -95,6 +105,8 @@ case "${1:-}" in
   start)
     if [ -n "${DATABASE_URL:-}" ]; then echo "$DATABASE_URL"; exit 0; fi
     start; url ;;
+  log)
+    echo "$datadir/server.log" ;;
   stop)
     [ -n "${DATABASE_URL:-}" ] || stop ;;
   with)
@@ -102,7 +114,8 @@ case "${1:-}" in
     if [ -z "${DATABASE_URL:-}" ]; then
       start
       DATABASE_URL=$(url)
-      export DATABASE_URL
+      TALLY_PG_LOG=$datadir/server.log
+      export DATABASE_URL TALLY_PG_LOG
       [ "$started" = 1 ] && trap stop EXIT
     fi
     # Not exec: the trap must run after CMD ends (Ctrl-C included).

@@ -44,6 +44,7 @@ func New(t testing.TB) *pgxpool.Pool {
 	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tmpl)); err != nil {
 		t.Fatalf("testdb: create %s: %v", name, err)
 	}
+	watchLog(t, name) // registered after the drop, so that it runs before it
 	t.Cleanup(func() {
 		conn, err := pgx.Connect(context.Background(), dsn)
 		if err != nil {
