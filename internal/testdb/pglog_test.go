@@ -17,8 +17,10 @@ type recorder struct {
 	cleanups []func()
 }
 
-func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
-func (r *recorder) Cleanup(f func())                  { r.cleanups = append(r.cleanups, f) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
 
 func (r *recorder) finish() {
 	for _, f := range slices.Backward(r.cleanups) {
@@ -38,7 +40,7 @@ func TestLoggedErrorsFailTheTest(t *testing.T) {
 		pool := New(rec)
 		AllowErrors(rec, allow...)
 		_, _ = pool.Exec(context.Background(), sql) // the error is the point
-		time.Sleep(50 * time.Millisecond)         // the server writes its log line as it answers
+		time.Sleep(50 * time.Millisecond)           // the server writes its log line as it answers
 		rec.finish()
 		return rec.errs
 	}
