@@ -2,7 +2,10 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -60,10 +63,31 @@ func (s *Server) loginForm(next string) views.LoginForm {
 	return f
 }
 
-// safeNext keeps redirects after sign-in on this site: a local path or the dashboard.
+// safeNext keeps redirects after sign-in on this site: next if it is a path here, else the
+// dashboard. Browsers are lenient with what follows the first "/" (they drop tabs and
+// newlines, read "\\" as "/", and "//host" is another site), so anything that could read as
+// another host, raw or once decoded, is refused: control characters, backslashes, a second
+// "/" at the start, a scheme, a host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/") || !utf8.ValidString(next) || hasUnsafe(next) {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	query, err := url.QueryUnescape(u.RawQuery)
+	if err != nil || hasUnsafe(query) || !strings.HasPrefix(u.Path, "/") || hasUnsafe(u.Path) ||
+		strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	// Rebuilt from its parts: the fragment is dropped, and what is left is escaped as Go
+	// would send it.
+	return u.RequestURI()
+}
+
+// hasUnsafe reports whether s holds a character no redirect target here needs and a browser
+// may read as part of another address: a control character or a backslash.
+func hasUnsafe(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\\' || r == utf8.RuneError })
 }
