@@ -55,7 +55,7 @@ var malformed = []string{
 // Text a form may well take: it must never break a page or run in it.
 var injections = []string{
 	`<script>alert("tally")</script>`, `"><img src=x onerror=alert(1)>`, `' OR 1=1 --`, `%_\`,
-	`{{.}}`, `javascript:alert(1)`, `//evil.example/`, // "/\t/evil.example/",
+	`{{.}}`, `javascript:alert(1)`, `//evil.example/`, "/\t/evil.example/",
 	strings.Repeat("é", 101), strings.Repeat("😀", 201), strings.Repeat("a", 255),
 }
 
