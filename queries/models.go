@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AuditEvent struct {
@@ -58,6 +59,17 @@ type LoginAttempt struct {
 	AttemptedAt time.Time
 }
 
+type PartnerCircuit struct {
+	Partner     string
+	State       string
+	Failures    int32
+	LastError   *string
+	OpenedAt    *time.Time
+	NextProbeAt *time.Time
+	Worker      string
+	ChangedAt   time.Time
+}
+
 type Reservation struct {
 	ID            int64
 	SlotID        int64
@@ -90,6 +102,13 @@ type Session struct {
 	Token  string
 	Data   []byte
 	Expiry time.Time
+}
+
+type SettlementReport struct {
+	Day         pgtype.Date
+	Csv         string
+	Rows        int32
+	GeneratedAt time.Time
 }
 
 type Slot struct {
