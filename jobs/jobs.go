@@ -45,6 +45,11 @@ type Config struct {
 	FetchPoll time.Duration
 	// RetryPolicy decides when a failed job runs again; nil is River's exponential backoff.
 	RetryPolicy river.ClientRetryPolicy
+	// CircuitOpenFor is how long the partner circuit breaker, once open, holds partner jobs
+	// back before it lets a probe call through (zero is 30 seconds); CircuitFailures is how
+	// many partner calls failing in a row open it (zero is 5).
+	CircuitOpenFor  time.Duration
+	CircuitFailures int
 }
 
 // Client is the River client of this application.
@@ -81,6 +86,12 @@ func (cfg Config) WithDefaults() Config {
 	if cfg.PurgeEvery == 0 {
 		cfg.PurgeEvery = time.Hour
 	}
+	if cfg.CircuitOpenFor == 0 {
+		cfg.CircuitOpenFor = 30 * time.Second
+	}
+	if cfg.CircuitFailures == 0 {
+		cfg.CircuitFailures = 5
+	}
 	return cfg
 }
 
@@ -90,19 +101,33 @@ func (cfg Config) PartnerJobTimeout() time.Duration { return cfg.PartnerTimeout 
 
 func (cfg Config) longestTimeout() time.Duration { return max(cfg.PartnerJobTimeout(), cfg.JobTimeout) }
 
+// Reservations is what the workers ask of the reservations package: the expiry of held
+// reservations and the settlement reports.
+type Reservations interface {
+	HoldExpirer
+	SettlementReporter
+}
+
 // NewWorkerClient returns a River client with the queues, the workers and the periodic jobs.
-// holds does the expiry of held reservations, which belongs to the reservations package.
-func NewWorkerClient(pool *pgxpool.Pool, cfg Config, holds HoldExpirer) (*Client, error) {
+// The partner calls go through a circuit breaker, whose state this process writes to the
+// database for the console (see Circuit).
+func NewWorkerClient(pool *pgxpool.Pool, cfg Config, res Reservations) (*Client, error) {
 	cfg = cfg.WithDefaults()
 	if cfg.RescueAfter < cfg.longestTimeout() {
 		return nil, fmt.Errorf("jobs: rescue after %s is shorter than the longest job timeout, %s: a job still working would run twice",
 			cfg.RescueAfter, cfg.longestTimeout())
 	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	partner := NewPartner(cfg.PartnerURL, cfg.PartnerTimeout)
+	partner.circuit = newCircuit(CircuitConfig{OpenFor: cfg.CircuitOpenFor, Failures: cfg.CircuitFailures}, queries.New(pool), log)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &NotifyCustomerWorker{partner: partner, timeout: cfg.PartnerJobTimeout()})
 	river.AddWorker(workers, &PartnerPayoutWorker{partner: partner, timeout: cfg.PartnerJobTimeout()})
-	river.AddWorker(workers, &ExpireHoldsWorker{holds: holds})
+	river.AddWorker(workers, &ExpireHoldsWorker{holds: res})
+	river.AddWorker(workers, &SettlementReportWorker{reports: res})
 	river.AddWorker(workers, &PurgeWorker{q: queries.New(pool)})
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:            cfg.Logger,
@@ -125,6 +150,10 @@ func NewWorkerClient(pool *pgxpool.Pool, cfg Config, holds HoldExpirer) (*Client
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.PurgeEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "purge"}),
+			// On start too: a day whose report time passed while no worker ran still gets
+			// its report, and writing it again changes nothing.
+			river.NewPeriodicJob(daily{reportTime}, yesterdaysReport,
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "settlement_report"}),
 		},
 	})
 }

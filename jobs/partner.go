@@ -12,10 +12,11 @@ import (
 )
 
 // Partner calls the partner API over HTTP. Every call carries an idempotency key, so a job
-// that runs twice has one effect.
+// that runs twice has one effect. The workers' Partner calls through a circuit breaker.
 type Partner struct {
 	BaseURL string
 	HTTP    *http.Client
+	circuit *circuit
 }
 
 // NewPartner returns a Partner for baseURL whose calls time out after timeout.
@@ -34,8 +35,16 @@ func (e *PermanentError) Error() string {
 }
 
 // post sends body to path. A 2xx is success; a 4xx is a *PermanentError; anything else
-// (5xx, timeout, connection refused) is an error worth retrying.
+// (5xx, timeout, connection refused) is an error worth retrying. While the circuit breaker
+// is open, nothing is sent and the error is a *CircuitOpenError.
 func (p *Partner) post(ctx context.Context, path, idempotencyKey string, body any) error {
+	if p.circuit == nil {
+		return p.send(ctx, path, idempotencyKey, body)
+	}
+	return p.circuit.call(ctx, func() error { return p.send(ctx, path, idempotencyKey, body) })
+}
+
+func (p *Partner) send(ctx context.Context, path, idempotencyKey string, body any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err

@@ -20,9 +20,10 @@ func (w *NotifyCustomerWorker) Timeout(*river.Job[NotifyCustomerArgs]) time.Dura
 	return w.timeout
 }
 
-// Work sends the notice; a refusal (4xx) cancels the job, since retrying cannot help.
+// Work sends the notice; a refusal (4xx) cancels the job, since retrying cannot help, and
+// an open circuit snoozes it.
 func (w *NotifyCustomerWorker) Work(ctx context.Context, job *river.Job[NotifyCustomerArgs]) error {
-	return permanentCancels(w.partner.post(ctx, "/notices", job.Args.IdempotencyKey(), job.Args))
+	return partnerOutcome(w.partner.post(ctx, "/notices", job.Args.IdempotencyKey(), job.Args))
 }
 
 // PartnerPayoutWorker posts a payout to the partner's /payouts.
@@ -40,9 +41,10 @@ func (w *PartnerPayoutWorker) Timeout(*river.Job[PartnerPayoutArgs]) time.Durati
 }
 
 // Work asks for the payout. The key is the reservation's, so a payout that succeeded at the
-// partner but whose job died before completing is not paid again on the retry.
+// partner but whose job died before completing is not paid again on the retry. A refusal
+// cancels the job; an open circuit snoozes it.
 func (w *PartnerPayoutWorker) Work(ctx context.Context, job *river.Job[PartnerPayoutArgs]) error {
-	return permanentCancels(w.partner.post(ctx, "/payouts", job.Args.IdempotencyKey(), job.Args))
+	return partnerOutcome(w.partner.post(ctx, "/payouts", job.Args.IdempotencyKey(), job.Args))
 }
 
 // HoldExpirer expires held reservations past their hold, one batch per transaction, and
@@ -63,10 +65,18 @@ func (w *ExpireHoldsWorker) Work(ctx context.Context, job *river.Job[ExpireHolds
 	return err
 }
 
-func permanentCancels(err error) error {
+// partnerOutcome is what a partner job's run comes to. A refusal (4xx) cancels the job:
+// asking again gets the same answer. An open circuit snoozes it until the next probe, which
+// costs no attempt: an outage long enough to open the breaker does not use up the job's
+// attempts, only the probes do.
+func partnerOutcome(err error) error {
 	var perm *PermanentError
-	if errors.As(err, &perm) {
+	var open *CircuitOpenError
+	switch {
+	case errors.As(err, &perm):
 		return river.JobCancel(err)
+	case errors.As(err, &open):
+		return river.JobSnooze(open.RetryIn)
 	}
 	return err
 }
