@@ -220,6 +220,13 @@ func (s *Sim) listNotices(w http.ResponseWriter, r *http.Request) {
 	answer(w, r, http.StatusOK, 0, map[string]any{"notices": s.Notices()})
 }
 
+// Faults returns the injected faults.
+func (s *Sim) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
 // SetFaults replaces the injected faults.
 func (s *Sim) SetFaults(f Faults) {
 	s.mu.Lock()
