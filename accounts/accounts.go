@@ -1,5 +1,5 @@
-// Package accounts signs people in and manages their accounts: passwords, roles, the
-// sign-in rate limit and the demo accounts.
+// Package accounts signs people in and manages their accounts: passwords, roles, sessions,
+// the sign-in limits and the demo accounts.
 package accounts
 
 import (
@@ -18,14 +18,11 @@ import (
 	"tally/queries"
 )
 
-// Sign-in limits: failures inside the window, per account and per client address.
+// Password lengths: OWASP's minimum for passwords without other factors, and a maximum that
+// keeps hashing cheap.
 const (
-	LoginWindow          = 15 * time.Minute
-	MaxFailuresPerEmail  = 5
-	MaxFailuresPerIP     = 20
-	MinPasswordLen       = 10
-	maxPasswordLen       = 200
-	badCredentialMessage = "Wrong email or password."
+	MinPasswordLen = 10
+	maxPasswordLen = 200
 )
 
 // DemoPassword is the password of every demo account (they exist only in demo mode).
@@ -75,44 +72,6 @@ func NewService(pool *pgxpool.Pool, demoMode bool) *Service {
 	return &Service{pool: pool, q: queries.New(pool), demoMode: demoMode, dummyHash: dummy}
 }
 
-// Authenticate checks email and password for a sign-in from ip. Every refusal says the same
-// thing, whatever the reason, so that it tells nothing about which accounts exist. Too many
-// recent failures for the account or the address give ETOOMANY before the password is looked at.
-func (s *Service) Authenticate(ctx context.Context, email, password, ip string) (User, error) {
-	email = normalizeEmail(email)
-	if len(email) > 254 { // no account has one so long; don't store it
-		email = "(too long)"
-	}
-	since := time.Now().Add(-LoginWindow)
-	byEmail, err := s.q.LoginFailureCountByEmail(ctx, queries.LoginFailureCountByEmailParams{Email: email, Since: since})
-	if err != nil {
-		return User{}, err
-	}
-	byIP, err := s.q.LoginFailureCountByIP(ctx, queries.LoginFailureCountByIPParams{Ip: ip, Since: since})
-	if err != nil {
-		return User{}, err
-	}
-	if byEmail >= MaxFailuresPerEmail || byIP >= MaxFailuresPerIP {
-		return User{}, tally.Errorf(tally.ETOOMANY, "Too many failed sign-ins. Wait %d minutes and try again.", int(LoginWindow.Minutes()))
-	}
-
-	user, err := s.q.UserGetByEmail(ctx, email)
-	if errors.Is(err, pgx.ErrNoRows) {
-		CheckPassword(s.dummyHash, password)
-	} else if err != nil {
-		return User{}, err
-	}
-	ok := err == nil && len(password) <= maxPasswordLen && CheckPassword(user.PasswordHash, password) &&
-		user.DisabledAt == nil && (!user.Demo || s.demoMode)
-	if err := s.q.LoginAttemptInsert(ctx, queries.LoginAttemptInsertParams{Email: email, Ip: ip, Succeeded: ok}); err != nil {
-		return User{}, err
-	}
-	if !ok {
-		return User{}, tally.Errorf(tally.EUNAUTHORIZED, badCredentialMessage)
-	}
-	return userFrom(user), nil
-}
-
 // Get returns the user with id, or ENOTFOUND.
 func (s *Service) Get(ctx context.Context, id int64) (User, error) {
 	u, err := s.q.UserGet(ctx, id)
@@ -122,9 +81,9 @@ func (s *Service) Get(ctx context.Context, id int64) (User, error) {
 	return userFrom(u), err
 }
 
-// List returns every user.
-func (s *Service) List(ctx context.Context) ([]User, error) {
-	rows, err := s.q.UserList(ctx)
+// List returns every user, or those whose email or name contains search.
+func (s *Service) List(ctx context.Context, search string) ([]User, error) {
+	rows, err := s.q.UserList(ctx, strings.TrimSpace(search))
 	users := make([]User, len(rows))
 	for i, u := range rows {
 		users[i] = userFrom(u)
@@ -176,7 +135,11 @@ func (u NewUser) Validate() error {
 	if !u.Role.Valid() {
 		return tally.Errorf(tally.EINVALID, "Choose a role: admin, staff, operator or engineer.")
 	}
-	if len(u.Password) < MinPasswordLen || len(u.Password) > maxPasswordLen {
+	return validatePassword(u.Password)
+}
+
+func validatePassword(password string) error {
+	if len(password) < MinPasswordLen || len(password) > maxPasswordLen {
 		return tally.Errorf(tally.EINVALID, "The password needs %d to %d characters.", MinPasswordLen, maxPasswordLen)
 	}
 	return nil
@@ -193,53 +156,110 @@ func (s *Service) Create(ctx context.Context, actor tally.Actor, u NewUser) (Use
 	if err != nil {
 		return User{}, err
 	}
-	return s.change(ctx, actor, "user.create", string(u.Role), func(q *queries.Queries) (queries.User, error) {
+	return s.change(ctx, actor, "user.create", func(q *queries.Queries) (queries.User, string, string, error) {
 		user, err := q.UserInsert(ctx, queries.UserInsertParams{Email: u.Email, Name: u.Name, Role: string(u.Role), PasswordHash: hash})
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return user, tally.Errorf(tally.ECONFLICT, "A user with the email %s already exists.", u.Email)
+			return user, "", "", tally.Errorf(tally.ECONFLICT, "A user with the email %s already exists.", u.Email)
 		}
-		return user, err
+		return user, "", string(u.Role), err
 	})
 }
 
-// SetRole changes a user's role.
-func (s *Service) SetRole(ctx context.Context, actor tally.Actor, id int64, role tally.Role) (User, error) {
+// SetRole changes a user's role. Nobody changes their own role, and the last enabled admin
+// keeps theirs: the admins' rows are locked first, so two admins demoting each other at
+// once leave one admin, not none.
+func (s *Service) SetRole(ctx context.Context, actor tally.Actor, id int64, role tally.Role) (RoleChange, error) {
 	if !role.Valid() {
-		return User{}, tally.Errorf(tally.EINVALID, "Choose a role: admin, staff, operator or engineer.")
+		return RoleChange{}, tally.Errorf(tally.EINVALID, "Choose a role: admin, staff, operator or engineer.")
 	}
-	return s.change(ctx, actor, "user.role", string(role), func(q *queries.Queries) (queries.User, error) {
-		return q.UserSetRole(ctx, queries.UserSetRoleParams{ID: id, Role: string(role)})
+	if id == actor.ID {
+		return RoleChange{}, tally.Errorf(tally.ECONFLICT, "You cannot change your own role; another admin can.")
+	}
+	var from tally.Role
+	u, err := s.change(ctx, actor, "user.role", func(q *queries.Queries) (queries.User, string, string, error) {
+		if role != tally.RoleAdmin {
+			if _, err := q.UserLockEnabledAdmins(ctx); err != nil {
+				return queries.User{}, "", "", err
+			}
+		}
+		r, err := q.UserSetRole(ctx, queries.UserSetRoleParams{ID: id, Role: string(role)})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return queries.User{}, "", "", s.whyUnchanged(ctx, q, id, "%s is the last admin. Make someone else admin first.")
+		}
+		from = tally.Role(r.OldRole)
+		return queries.User{ID: r.ID, Email: r.Email, Name: r.Name, Role: r.Role, PasswordHash: r.PasswordHash, Demo: r.Demo,
+			DisabledAt: r.DisabledAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}, r.OldRole, r.Role, err
 	})
+	return RoleChange{User: u, From: from}, err
 }
 
-// SetDisabled disables or re-enables a user. A disabled user cannot sign in, and their open
-// sessions end at their next request.
+// RoleChange is a user after a role change, with the role they had before.
+type RoleChange struct {
+	User
+	From tally.Role
+}
+
+// SetDisabled disables or re-enables a user. A disabled user cannot sign in, and their
+// sessions end. Nobody disables themselves, and the last enabled admin stays enabled (see
+// SetRole).
 func (s *Service) SetDisabled(ctx context.Context, actor tally.Actor, id int64, disabled bool) (User, error) {
-	action, to := "user.enable", "active"
+	action, from, to := "user.enable", "disabled", "active"
 	if disabled {
-		action, to = "user.disable", "disabled"
+		action, from, to = "user.disable", "active", "disabled"
+		if id == actor.ID {
+			return User{}, tally.Errorf(tally.ECONFLICT, "You cannot disable your own account; another admin can.")
+		}
 	}
-	return s.change(ctx, actor, action, to, func(q *queries.Queries) (queries.User, error) {
-		return q.UserSetDisabled(ctx, queries.UserSetDisabledParams{ID: id, Disabled: disabled})
+	return s.change(ctx, actor, action, func(q *queries.Queries) (queries.User, string, string, error) {
+		if disabled {
+			if _, err := q.UserLockEnabledAdmins(ctx); err != nil {
+				return queries.User{}, "", "", err
+			}
+		}
+		u, err := q.UserSetDisabled(ctx, queries.UserSetDisabledParams{ID: id, Disabled: disabled})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return u, "", "", s.whyUnchanged(ctx, q, id, "%s is the last admin. Make someone else admin before disabling them.")
+		} else if err != nil {
+			return u, "", "", err
+		}
+		if disabled {
+			if _, err := q.UserSessionsEnd(ctx, id); err != nil {
+				return u, "", "", err
+			}
+		}
+		return u, from, to, nil
 	})
 }
 
-// change runs one change to an account and its audit row in one transaction.
-func (s *Service) change(ctx context.Context, actor tally.Actor, action, to string, do func(*queries.Queries) (queries.User, error)) (User, error) {
+// whyUnchanged explains a conditional update that changed no row: no such user, or (with
+// lastAdmin, given the email) the last admin.
+func (s *Service) whyUnchanged(ctx context.Context, q *queries.Queries, id int64, lastAdmin string) error {
+	u, err := q.UserGet(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tally.Errorf(tally.ENOTFOUND, "There is no such user.")
+	} else if err != nil {
+		return err
+	}
+	return tally.Errorf(tally.ECONFLICT, lastAdmin, u.Email)
+}
+
+// change runs one change to an account and its audit row in one transaction. do returns the
+// user as changed and the states before and after, for the audit row.
+func (s *Service) change(ctx context.Context, actor tally.Actor, action string, do func(*queries.Queries) (queries.User, string, string, error)) (User, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return User{}, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	u, err := do(queries.New(tx))
+	u, from, to, err := do(queries.New(tx))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, tally.Errorf(tally.ENOTFOUND, "There is no such user.")
 	} else if err != nil {
 		return User{}, err
 	}
 	if err := audit.Record(ctx, tx, audit.Entry{
-		Actor: actor, Action: action, RecordType: audit.RecordUser, RecordID: u.ID, To: to,
+		Actor: actor, Action: action, RecordType: audit.RecordUser, RecordID: u.ID, From: from, To: to,
 		Detail: map[string]any{"email": u.Email, "role": u.Role},
 	}); err != nil {
 		return User{}, err

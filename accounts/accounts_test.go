@@ -43,6 +43,12 @@ func TestAuthenticate(t *testing.T) {
 		t.Errorf("refusals differ: %q vs %q", wrongPassword, unknownUser)
 	}
 
+	for _, blank := range [][2]string{{"", "long enough password"}, {"  ", "long enough password"}, {"kim@example.com", ""}} {
+		if _, err := svc.Authenticate(ctx, blank[0], blank[1], "10.0.0.1"); tally.ErrorCode(err) != tally.EINVALID {
+			t.Errorf("Authenticate(%q, %q): %v, want invalid", blank[0], blank[1], err)
+		}
+	}
+
 	if _, err := svc.Create(ctx, system, accounts.NewUser{Email: "kim@example.com", Role: tally.RoleStaff, Password: "long enough password"}); tally.ErrorCode(err) != tally.ECONFLICT {
 		t.Errorf("duplicate email: got %v, want conflict", err)
 	}
@@ -69,6 +75,22 @@ func TestDemoAccountsOnlyInDemoMode(t *testing.T) {
 	}
 	if _, err := accounts.NewService(pool, false).Authenticate(ctx, "staff@tally.test", accounts.DemoPassword, "10.0.0.2"); tally.ErrorCode(err) != tally.EUNAUTHORIZED {
 		t.Errorf("demo account outside demo mode: got %v, want unauthorized", err)
+	}
+}
+
+func TestUserSearch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc := accounts.NewService(testdb.New(t), false)
+	for _, email := range []string{"kim@example.com", "lee@example.com", "kim_50%@example.org"} {
+		if _, err := svc.Create(ctx, system, accounts.NewUser{Email: email, Name: "Name of " + email, Role: tally.RoleStaff, Password: "long enough password"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for search, want := range map[string]int{"": 3, "KIM": 2, "example.org": 1, "_50%": 1, "%": 1, "nobody": 0, "name of lee": 1} {
+		if got, err := svc.List(ctx, search); err != nil || len(got) != want {
+			t.Errorf("List(%q) = %d users (%v), want %d", search, len(got), err, want)
+		}
 	}
 }
 

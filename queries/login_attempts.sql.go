@@ -10,19 +10,64 @@ import (
 	"time"
 )
 
-const LoginAttemptInsert = `-- name: LoginAttemptInsert :exec
-INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)
+const LoginAddressFailures = `-- name: LoginAddressFailures :many
+SELECT attempted_at FROM login_attempts
+WHERE ip = $1 AND NOT succeeded AND cleared_at IS NULL
+  AND attempted_at > now() - make_interval(secs => $2::float8)
+  AND (NOT $3::boolean OR NOT pending)
+ORDER BY attempted_at DESC
+LIMIT $4
 `
 
-type LoginAttemptInsertParams struct {
-	Email     string
-	Ip        string
-	Succeeded bool
+type LoginAddressFailuresParams struct {
+	Ip          string
+	WindowSecs  float64
+	DecidedOnly bool
+	MaxRows     int32
 }
 
-func (q *Queries) LoginAttemptInsert(ctx context.Context, arg LoginAttemptInsertParams) error {
-	_, err := q.db.Exec(ctx, LoginAttemptInsert, arg.Email, arg.Ip, arg.Succeeded)
-	return err
+// The newest failures from one address, for any email, newest first.
+func (q *Queries) LoginAddressFailures(ctx context.Context, arg LoginAddressFailuresParams) ([]time.Time, error) {
+	rows, err := q.db.Query(ctx, LoginAddressFailures,
+		arg.Ip,
+		arg.WindowSecs,
+		arg.DecidedOnly,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []time.Time{}
+	for rows.Next() {
+		var attempted_at time.Time
+		if err := rows.Scan(&attempted_at); err != nil {
+			return nil, err
+		}
+		items = append(items, attempted_at)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const LoginAttemptClaim = `-- name: LoginAttemptClaim :one
+INSERT INTO login_attempts (email, ip, succeeded, pending) VALUES ($1, $2, false, true)
+RETURNING id
+`
+
+type LoginAttemptClaimParams struct {
+	Email string
+	Ip    string
+}
+
+// An attempt about to have its password checked: pending, and a failure until settled.
+func (q *Queries) LoginAttemptClaim(ctx context.Context, arg LoginAttemptClaimParams) (int64, error) {
+	row := q.db.QueryRow(ctx, LoginAttemptClaim, arg.Email, arg.Ip)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const LoginAttemptPurge = `-- name: LoginAttemptPurge :execrows
@@ -37,38 +82,96 @@ func (q *Queries) LoginAttemptPurge(ctx context.Context, before time.Time) (int6
 	return result.RowsAffected(), nil
 }
 
-const LoginFailureCountByEmail = `-- name: LoginFailureCountByEmail :one
-SELECT count(*) FROM login_attempts
-WHERE email = $1 AND NOT succeeded AND attempted_at > $2::timestamptz
+const LoginAttemptSettle = `-- name: LoginAttemptSettle :exec
+UPDATE login_attempts SET succeeded = $1, pending = false WHERE id = $2
 `
 
-type LoginFailureCountByEmailParams struct {
-	Email string
-	Since time.Time
+type LoginAttemptSettleParams struct {
+	Succeeded bool
+	ID        int64
 }
 
-func (q *Queries) LoginFailureCountByEmail(ctx context.Context, arg LoginFailureCountByEmailParams) (int64, error) {
-	row := q.db.QueryRow(ctx, LoginFailureCountByEmail, arg.Email, arg.Since)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+func (q *Queries) LoginAttemptSettle(ctx context.Context, arg LoginAttemptSettleParams) error {
+	_, err := q.db.Exec(ctx, LoginAttemptSettle, arg.Succeeded, arg.ID)
+	return err
 }
 
-const LoginFailureCountByIP = `-- name: LoginFailureCountByIP :one
-SELECT count(*) FROM login_attempts
-WHERE ip = $1 AND NOT succeeded AND attempted_at > $2::timestamptz
+const LoginDelayedEmails = `-- name: LoginDelayedEmails :many
+SELECT a.email, count(*) AS failures, max(a.attempted_at)::timestamptz AS latest, u.id AS user_id
+FROM login_attempts a
+LEFT JOIN users u ON u.email = a.email
+WHERE NOT a.succeeded AND a.cleared_at IS NULL
+  AND a.attempted_at > now() - make_interval(secs => $1::float8)
+GROUP BY a.email, u.id
+HAVING count(*) >= $2::int
+ORDER BY a.email
 `
 
-type LoginFailureCountByIPParams struct {
-	Ip    string
-	Since time.Time
+type LoginDelayedEmailsParams struct {
+	WindowSecs   float64
+	FreeFailures int32
 }
 
-func (q *Queries) LoginFailureCountByIP(ctx context.Context, arg LoginFailureCountByIPParams) (int64, error) {
-	row := q.db.QueryRow(ctx, LoginFailureCountByIP, arg.Ip, arg.Since)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+type LoginDelayedEmailsRow struct {
+	Email    string
+	Failures int64
+	Latest   time.Time
+	UserID   *int64
+}
+
+// Every email whose failures from all addresses make each further attempt wait.
+func (q *Queries) LoginDelayedEmails(ctx context.Context, arg LoginDelayedEmailsParams) ([]LoginDelayedEmailsRow, error) {
+	rows, err := q.db.Query(ctx, LoginDelayedEmails, arg.WindowSecs, arg.FreeFailures)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LoginDelayedEmailsRow{}
+	for rows.Next() {
+		var i LoginDelayedEmailsRow
+		if err := rows.Scan(
+			&i.Email,
+			&i.Failures,
+			&i.Latest,
+			&i.UserID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const LoginEmailFailures = `-- name: LoginEmailFailures :one
+SELECT count(*) AS failures, coalesce(max(attempted_at), now())::timestamptz AS latest, now()::timestamptz AS now
+FROM login_attempts
+WHERE email = $1 AND NOT succeeded AND cleared_at IS NULL
+  AND attempted_at > now() - make_interval(secs => $2::float8)
+  AND (NOT $3::boolean OR NOT pending)
+`
+
+type LoginEmailFailuresParams struct {
+	Email       string
+	WindowSecs  float64
+	DecidedOnly bool
+}
+
+type LoginEmailFailuresRow struct {
+	Failures int64
+	Latest   time.Time
+	Now      time.Time
+}
+
+// The failures of one email from every address and the latest of them (now when there are
+// none), with the database's clock to measure delays by.
+func (q *Queries) LoginEmailFailures(ctx context.Context, arg LoginEmailFailuresParams) (LoginEmailFailuresRow, error) {
+	row := q.db.QueryRow(ctx, LoginEmailFailures, arg.Email, arg.WindowSecs, arg.DecidedOnly)
+	var i LoginEmailFailuresRow
+	err := row.Scan(&i.Failures, &i.Latest, &i.Now)
+	return i, err
 }
 
 const LoginFailureCountSince = `-- name: LoginFailureCountSince :one
@@ -80,4 +183,200 @@ func (q *Queries) LoginFailureCountSince(ctx context.Context, since time.Time) (
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const LoginFailuresClear = `-- name: LoginFailuresClear :one
+WITH cleared AS (
+    UPDATE login_attempts SET cleared_at = now()
+    WHERE NOT succeeded AND cleared_at IS NULL
+      AND ($1::text IS NULL OR email = $1)
+      AND ($2::text IS NULL OR ip = $2)
+      AND ($1::text IS NOT NULL OR $2::text IS NOT NULL)
+    RETURNING id
+)
+SELECT count(*) AS cleared, coalesce(max(id), 0)::bigint AS latest_id FROM cleared
+`
+
+type LoginFailuresClearParams struct {
+	Email *string
+	Ip    *string
+}
+
+type LoginFailuresClearRow struct {
+	Cleared  int64
+	LatestID int64
+}
+
+// Forgives the failures of an email, an address, or both (a pair): the limits they made lift.
+func (q *Queries) LoginFailuresClear(ctx context.Context, arg LoginFailuresClearParams) (LoginFailuresClearRow, error) {
+	row := q.db.QueryRow(ctx, LoginFailuresClear, arg.Email, arg.Ip)
+	var i LoginFailuresClearRow
+	err := row.Scan(&i.Cleared, &i.LatestID)
+	return i, err
+}
+
+const LoginLimitedAddresses = `-- name: LoginLimitedAddresses :many
+SELECT ip, count(*) AS failures,
+       (array_agg(attempted_at ORDER BY attempted_at DESC))[$1::int]::timestamptz AS lifting_failure
+FROM login_attempts
+WHERE NOT succeeded AND cleared_at IS NULL
+  AND attempted_at > now() - make_interval(secs => $2::float8)
+GROUP BY ip
+HAVING count(*) >= $1::int
+ORDER BY ip
+`
+
+type LoginLimitedAddressesParams struct {
+	MaxFailures int32
+	WindowSecs  float64
+}
+
+type LoginLimitedAddressesRow struct {
+	Ip             string
+	Failures       int64
+	LiftingFailure time.Time
+}
+
+// Every address at its limit, with the failure whose ageing out lifts it.
+func (q *Queries) LoginLimitedAddresses(ctx context.Context, arg LoginLimitedAddressesParams) ([]LoginLimitedAddressesRow, error) {
+	rows, err := q.db.Query(ctx, LoginLimitedAddresses, arg.MaxFailures, arg.WindowSecs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LoginLimitedAddressesRow{}
+	for rows.Next() {
+		var i LoginLimitedAddressesRow
+		if err := rows.Scan(&i.Ip, &i.Failures, &i.LiftingFailure); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const LoginLimitedPairs = `-- name: LoginLimitedPairs :many
+SELECT a.email, a.ip, count(*) AS failures,
+       (array_agg(a.attempted_at ORDER BY a.attempted_at DESC))[$1::int]::timestamptz AS lifting_failure,
+       u.id AS user_id
+FROM login_attempts a
+LEFT JOIN users u ON u.email = a.email
+WHERE NOT a.succeeded AND a.cleared_at IS NULL
+  AND a.attempted_at > now() - make_interval(secs => $2::float8)
+  AND NOT EXISTS (SELECT 1 FROM login_attempts s
+                  WHERE s.email = a.email AND s.ip = a.ip AND s.succeeded AND s.attempted_at > a.attempted_at)
+GROUP BY a.email, a.ip, u.id
+HAVING count(*) >= $1::int
+ORDER BY a.email, a.ip
+`
+
+type LoginLimitedPairsParams struct {
+	MaxFailures int32
+	WindowSecs  float64
+}
+
+type LoginLimitedPairsRow struct {
+	Email          string
+	Ip             string
+	Failures       int64
+	LiftingFailure time.Time
+	UserID         *int64
+}
+
+// Every (email, address) pair at its limit, with the failure whose ageing out lifts it.
+func (q *Queries) LoginLimitedPairs(ctx context.Context, arg LoginLimitedPairsParams) ([]LoginLimitedPairsRow, error) {
+	rows, err := q.db.Query(ctx, LoginLimitedPairs, arg.MaxFailures, arg.WindowSecs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LoginLimitedPairsRow{}
+	for rows.Next() {
+		var i LoginLimitedPairsRow
+		if err := rows.Scan(
+			&i.Email,
+			&i.Ip,
+			&i.Failures,
+			&i.LiftingFailure,
+			&i.UserID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const LoginLockAddress = `-- name: LoginLockAddress :exec
+SELECT pg_advisory_xact_lock(726102, hashtext($1::text))
+`
+
+func (q *Queries) LoginLockAddress(ctx context.Context, ip string) error {
+	_, err := q.db.Exec(ctx, LoginLockAddress, ip)
+	return err
+}
+
+const LoginLockEmail = `-- name: LoginLockEmail :exec
+SELECT pg_advisory_xact_lock(726101, hashtext($1::text))
+`
+
+// Serialises sign-ins to one email (with LoginLockAddress, taken second, for one address)
+// until the transaction ends: counting failures and recording an attempt are one step.
+func (q *Queries) LoginLockEmail(ctx context.Context, email string) error {
+	_, err := q.db.Exec(ctx, LoginLockEmail, email)
+	return err
+}
+
+const LoginPairFailures = `-- name: LoginPairFailures :many
+SELECT a.attempted_at FROM login_attempts a
+WHERE a.email = $1 AND a.ip = $2 AND NOT a.succeeded AND a.cleared_at IS NULL
+  AND a.attempted_at > now() - make_interval(secs => $3::float8)
+  AND NOT EXISTS (SELECT 1 FROM login_attempts s
+                  WHERE s.email = a.email AND s.ip = a.ip AND s.succeeded AND s.attempted_at > a.attempted_at)
+  AND (NOT $4::boolean OR NOT a.pending)
+ORDER BY a.attempted_at DESC
+LIMIT $5
+`
+
+type LoginPairFailuresParams struct {
+	Email       string
+	Ip          string
+	WindowSecs  float64
+	DecidedOnly bool
+	MaxRows     int32
+}
+
+// The newest failures of one email from one address since that pair's last success, newest
+// first: what the per-(account, address) limit counts. Pending attempts count unless
+// decided_only.
+func (q *Queries) LoginPairFailures(ctx context.Context, arg LoginPairFailuresParams) ([]time.Time, error) {
+	rows, err := q.db.Query(ctx, LoginPairFailures,
+		arg.Email,
+		arg.Ip,
+		arg.WindowSecs,
+		arg.DecidedOnly,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []time.Time{}
+	for rows.Next() {
+		var attempted_at time.Time
+		if err := rows.Scan(&attempted_at); err != nil {
+			return nil, err
+		}
+		items = append(items, attempted_at)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AuditEvent struct {
@@ -57,17 +56,16 @@ type LoginAttempt struct {
 	Ip          string
 	Succeeded   bool
 	AttemptedAt time.Time
+	Pending     bool
+	ClearedAt   *time.Time
 }
 
-type PartnerCircuit struct {
-	Partner     string
-	State       string
-	Failures    int32
-	LastError   *string
-	OpenedAt    *time.Time
-	NextProbeAt *time.Time
-	Worker      string
-	ChangedAt   time.Time
+type PasswordLink struct {
+	TokenHash []byte
+	UserID    int64
+	CreatedBy *int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 type Reservation struct {
@@ -104,11 +102,10 @@ type Session struct {
 	Expiry time.Time
 }
 
-type SettlementReport struct {
-	Day         pgtype.Date
-	Csv         string
-	Rows        int32
-	GeneratedAt time.Time
+type SignInTrusted struct {
+	Email         string
+	Ip            string
+	LastSuccessAt time.Time
 }
 
 type Slot struct {
@@ -131,4 +128,11 @@ type User struct {
 	DisabledAt   *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+type UserSession struct {
+	Token     string
+	UserID    int64
+	CreatedAt time.Time
+	EndedAt   *time.Time
 }

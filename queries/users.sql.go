@@ -7,6 +7,7 @@ package queries
 
 import (
 	"context"
+	"time"
 )
 
 const UserCountByRole = `-- name: UserCountByRole :many
@@ -118,11 +119,15 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 }
 
 const UserList = `-- name: UserList :many
-SELECT id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at FROM users ORDER BY role, email
+SELECT id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at FROM users
+WHERE $1::text = '' OR strpos(email, lower($1)) > 0 OR strpos(lower(name), lower($1)) > 0
+ORDER BY role, email
 `
 
-func (q *Queries) UserList(ctx context.Context) ([]User, error) {
-	rows, err := q.db.Query(ctx, UserList)
+// Every user, or those whose email or name contains search (case-insensitive; no
+// wildcards, so '%' and '_' mean themselves).
+func (q *Queries) UserList(ctx context.Context, search string) ([]User, error) {
+	rows, err := q.db.Query(ctx, UserList, search)
 	if err != nil {
 		return nil, err
 	}
@@ -151,20 +156,75 @@ func (q *Queries) UserList(ctx context.Context) ([]User, error) {
 	return items, nil
 }
 
+const UserLockEnabledAdmins = `-- name: UserLockEnabledAdmins :many
+SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE
+`
+
+// Locks the enabled admins' rows, in id order, so that changes which could leave no enabled
+// admin run one after the other and each sees the admins the previous one left.
+func (q *Queries) UserLockEnabledAdmins(ctx context.Context) ([]int64, error) {
+	rows, err := q.db.Query(ctx, UserLockEnabledAdmins)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const UserSetDisabled = `-- name: UserSetDisabled :one
-UPDATE users
-SET disabled_at = CASE WHEN $2::boolean THEN coalesce(disabled_at, now()) END, updated_at = now()
-WHERE id = $1
+UPDATE users u
+SET disabled_at = CASE WHEN $1::boolean THEN coalesce(u.disabled_at, now()) END, updated_at = now()
+WHERE u.id = $2
+  AND (NOT $1::boolean OR u.role <> 'admin' OR u.disabled_at IS NOT NULL
+       OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled_at IS NULL AND o.id <> u.id))
 RETURNING id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at
 `
 
 type UserSetDisabledParams struct {
-	ID       int64
 	Disabled bool
+	ID       int64
 }
 
+// Disables or enables a user, unless that would disable the last enabled admin.
 func (q *Queries) UserSetDisabled(ctx context.Context, arg UserSetDisabledParams) (User, error) {
-	row := q.db.QueryRow(ctx, UserSetDisabled, arg.ID, arg.Disabled)
+	row := q.db.QueryRow(ctx, UserSetDisabled, arg.Disabled, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.PasswordHash,
+		&i.Demo,
+		&i.DisabledAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const UserSetPassword = `-- name: UserSetPassword :one
+UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2 RETURNING id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at
+`
+
+type UserSetPasswordParams struct {
+	PasswordHash string
+	ID           int64
+}
+
+func (q *Queries) UserSetPassword(ctx context.Context, arg UserSetPasswordParams) (User, error) {
+	row := q.db.QueryRow(ctx, UserSetPassword, arg.PasswordHash, arg.ID)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -181,17 +241,38 @@ func (q *Queries) UserSetDisabled(ctx context.Context, arg UserSetDisabledParams
 }
 
 const UserSetRole = `-- name: UserSetRole :one
-UPDATE users SET role = $2, updated_at = now() WHERE id = $1 RETURNING id, email, name, role, password_hash, demo, disabled_at, created_at, updated_at
+UPDATE users u SET role = $1::text, updated_at = now()
+FROM (SELECT x.id, x.role FROM users x WHERE x.id = $2 FOR UPDATE) AS old
+WHERE u.id = old.id
+  AND ($1::text = 'admin' OR u.role <> 'admin' OR u.disabled_at IS NOT NULL
+       OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled_at IS NULL AND o.id <> u.id))
+RETURNING u.id, u.email, u.name, u.role, u.password_hash, u.demo, u.disabled_at, u.created_at, u.updated_at,
+          old.role AS old_role
 `
 
 type UserSetRoleParams struct {
-	ID   int64
 	Role string
+	ID   int64
 }
 
-func (q *Queries) UserSetRole(ctx context.Context, arg UserSetRoleParams) (User, error) {
-	row := q.db.QueryRow(ctx, UserSetRole, arg.ID, arg.Role)
-	var i User
+type UserSetRoleRow struct {
+	ID           int64
+	Email        string
+	Name         string
+	Role         string
+	PasswordHash string
+	Demo         bool
+	DisabledAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	OldRole      string
+}
+
+// Changes a role, unless that would take the role of the last enabled admin. Returns the
+// role it had before (read under the row's lock, so it is the one replaced).
+func (q *Queries) UserSetRole(ctx context.Context, arg UserSetRoleParams) (UserSetRoleRow, error) {
+	row := q.db.QueryRow(ctx, UserSetRole, arg.Role, arg.ID)
+	var i UserSetRoleRow
 	err := row.Scan(
 		&i.ID,
 		&i.Email,
@@ -202,6 +283,7 @@ func (q *Queries) UserSetRole(ctx context.Context, arg UserSetRoleParams) (User,
 		&i.DisabledAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OldRole,
 	)
 	return i, err
 }

@@ -119,7 +119,7 @@ func TestCSRF(t *testing.T) {
 	if p := a.browser().post("/login", url.Values{"email": {"root@example.com"}, "password": {testPassword}}); p.Status != http.StatusForbidden {
 		t.Errorf("login without token: status %d, want 403", p.Status)
 	}
-	users, _ := accounts.NewService(a.Pool, false).List(context.Background())
+	users, _ := accounts.NewService(a.Pool, false).List(context.Background(), "")
 	if len(users) != 1 {
 		t.Errorf("%d users after refused requests, want 1", len(users))
 	}
@@ -134,18 +134,25 @@ func TestSignInRateLimit(t *testing.T) {
 	a := newApp(t)
 	a.user("kim@example.com", tally.RoleStaff)
 
-	t.Run("per account", func(t *testing.T) {
+	t.Run("per account and address", func(t *testing.T) {
 		b := a.browser()
 		b.get("/login")
-		for i := 0; i < accounts.MaxFailuresPerEmail; i++ {
+		for i := 0; i < accounts.MaxFailuresPerPair; i++ {
 			if p := b.post("/login", url.Values{"email": {"kim@example.com"}, "password": {"wrong"}}); p.Status != http.StatusUnauthorized {
 				t.Fatalf("failure %d: status %d", i+1, p.Status)
 			}
 		}
-		// Now even the right password is refused until the window passes.
+		// Now even the right password is refused from this address, and the page says for how long.
 		p := b.post("/login", url.Values{"email": {"kim@example.com"}, "password": {testPassword}})
-		if p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, "Too many failed sign-ins") {
-			t.Errorf("status %d, want 429 with a message", p.Status)
+		msg := p.Doc.Find(`[data-testid="login-error"]`).Text()
+		if p.Status != http.StatusTooManyRequests || msg != "Too many failed sign-ins for this email from your network. Try again in 15 minutes." {
+			t.Errorf("status %d %q, want 429 with a message", p.Status, msg)
+		}
+		if retry, err := strconv.Atoi(p.Header.Get("Retry-After")); err != nil || retry < 14*60 || retry > 15*60 {
+			t.Errorf("Retry-After = %q, want about 15 minutes", p.Header.Get("Retry-After"))
+		}
+		if p.Doc.Find(`input[name="email"]`).AttrOr("value", "") != "kim@example.com" {
+			t.Errorf("the form forgot the email")
 		}
 	})
 
@@ -153,11 +160,11 @@ func TestSignInRateLimit(t *testing.T) {
 		b := a.browser()
 		b.get("/login")
 		var last int
-		for i := 0; i <= accounts.MaxFailuresPerIP; i++ {
+		for i := 0; i <= accounts.MaxFailuresPerAddress; i++ {
 			last = b.post("/login", url.Values{"email": {"guess" + string(rune('a'+i)) + "@example.com"}, "password": {"x"}}).Status
 		}
 		if last != http.StatusTooManyRequests {
-			t.Errorf("status %d after %d failures from one address, want 429", last, accounts.MaxFailuresPerIP+1)
+			t.Errorf("status %d after %d failures from one address, want 429", last, accounts.MaxFailuresPerAddress+1)
 		}
 	})
 }
@@ -178,7 +185,7 @@ func TestRoles(t *testing.T) {
 	if p.Status != http.StatusForbidden || p.Header.Get("HX-Retarget") != "#flash" {
 		t.Errorf("operator promoting itself over htmx: %d %q", p.Status, p.Header.Get("HX-Retarget"))
 	}
-	users, _ := accounts.NewService(a.Pool, false).List(context.Background())
+	users, _ := accounts.NewService(a.Pool, false).List(context.Background(), "")
 	for _, u := range users {
 		if u.Email == "sneaky@example.com" || (u.Email == "op@example.com" && u.Role != "operator") {
 			t.Errorf("a refused request changed something: %+v", u)

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"errors"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,8 +22,13 @@ func (s *Server) loginPage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
 	p := s.page(c, "Sign in", "")
-	if c.QueryParam("signed_out") != "" && p.Flash.Message == "" {
-		p.Flash = views.Flash{Kind: "info", Message: "You are signed out."}
+	if p.Flash.Message == "" {
+		switch {
+		case c.QueryParam("signed_out") != "":
+			p.Flash = views.Flash{Kind: "info", Message: "You are signed out."}
+		case c.QueryParam("password_set") != "":
+			p.Flash = views.Flash{Kind: "ok", Message: "Your password is set. Sign in with it."}
+		}
 	}
 	return render(c, http.StatusOK, views.Login(p, s.loginForm(c.QueryParam("next"))))
 }
@@ -29,7 +37,11 @@ func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
 	user, err := s.accounts.Authenticate(ctx, email, password, c.RealIP())
-	if code := tally.ErrorCode(err); code == tally.EUNAUTHORIZED || code == tally.ETOOMANY {
+	var limited *accounts.LimitError
+	if errors.As(err, &limited) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+	}
+	if code := tally.ErrorCode(err); code == tally.EUNAUTHORIZED || code == tally.ETOOMANY || code == tally.EINVALID {
 		f := s.loginForm(c.FormValue("next"))
 		f.Email, f.Error = strings.TrimSpace(email), tally.ErrorMessage(err)
 		return render(c, errorStatus(code), views.Login(s.page(c, "Sign in", ""), f))
@@ -42,6 +54,10 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.sessions.Put(ctx, sessionUserID, user.ID)
 	s.sessions.Put(ctx, sessionCSRF, newToken())
+	// Remember whose session this is, so that a new password or disabling the account can end it.
+	if err := s.accounts.TrackSession(ctx, user.ID, s.sessions.Token(ctx)); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("next")))
 }
 
