@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AuditEvent struct {
@@ -60,6 +61,17 @@ type LoginAttempt struct {
 	ClearedAt   *time.Time
 }
 
+type PartnerCircuit struct {
+	Partner     string
+	State       string
+	Failures    int32
+	LastError   *string
+	OpenedAt    *time.Time
+	NextProbeAt *time.Time
+	Worker      string
+	ChangedAt   time.Time
+}
+
 type PasswordLink struct {
 	TokenHash []byte
 	UserID    int64
@@ -100,6 +112,13 @@ type Session struct {
 	Token  string
 	Data   []byte
 	Expiry time.Time
+}
+
+type SettlementReport struct {
+	Day         pgtype.Date
+	Csv         string
+	Rows        int32
+	GeneratedAt time.Time
 }
 
 type SignInTrusted struct {
