@@ -35,6 +35,8 @@ type Config struct {
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	Logger          *slog.Logger
+	// PartnerURL is the partner simulator's address: demo mode's partner controls set its faults.
+	PartnerURL string
 }
 
 // Server serves the console.
@@ -122,10 +124,13 @@ func (s *Server) routes() {
 	in := append(slices.Clip(app), s.requireUser)
 	staff := append(slices.Clip(in), requireRole(tally.RoleStaff))
 	admin := append(slices.Clip(in), requireRole(tally.RoleAdmin))
+	operator := append(slices.Clip(in), requireRole(tally.RoleOperator))
 
 	e.GET("/login", s.loginPage, app...)
 	e.POST("/login", s.login, app...)
 	e.POST("/logout", s.logout, app...)
+	e.GET("/set-password", s.passwordSetPage, app...)
+	e.POST("/set-password", s.passwordSet, app...)
 
 	e.GET("/", s.dashboard, in...)
 	e.GET("/dashboard/numbers", s.dashboardNumbers, in...)
@@ -134,6 +139,8 @@ func (s *Server) routes() {
 	e.GET("/reservations/:id/jobs", s.reservationJobs, in...)
 	e.GET("/slots", s.slotList, in...)
 	e.GET("/audit", s.auditList, in...)
+	e.GET("/reports", s.settlementReportList, in...)
+	e.GET("/reports/:day", s.settlementReportDownload, in...)
 
 	e.GET("/reservations/new", s.reservationNew, staff...)
 	e.GET("/reservations/new/quote", s.reservationQuote, staff...)
@@ -146,11 +153,18 @@ func (s *Server) routes() {
 	e.POST("/reservations/:id/cancel", s.reservationCancel, staff...)
 	e.POST("/reservations/:id/settle", s.reservationSettle, staff...)
 
+	e.POST("/reports/generate", s.settlementReportGenerate, operator...)
+	e.GET("/partner", s.partnerControl, operator...)
+	e.POST("/partner/faults", s.partnerFaultsSet, operator...)
+
 	e.GET("/users", s.userList, admin...)
 	e.POST("/users", s.userCreate, admin...)
 	e.POST("/users/:id/role", s.userSetRole, admin...)
 	e.POST("/users/:id/disable", s.userDisable, admin...)
 	e.POST("/users/:id/enable", s.userEnable, admin...)
+	e.POST("/users/:id/password", s.userSetPassword, admin...)
+	e.POST("/users/:id/password-link", s.userPasswordLink, admin...)
+	e.POST("/sign-in-limits/lift", s.signInLimitLift, admin...)
 }
 
 // actor is the signed-in user acting through this request.
