@@ -26,6 +26,7 @@ const (
 	signedIn               // any signed-in user
 	staff                  // staff and admin
 	admin                  // admin only
+	operator               // operators and admin
 )
 
 // routeTable is every route Tally answers and who may use it. A route missing here fails
@@ -47,6 +48,11 @@ var routeTable = map[string]access{
 	"GET /reservations/:id/jobs":      signedIn,
 	"GET /slots":                      signedIn,
 	"GET /audit":                      signedIn,
+	"GET /reports":                    signedIn,
+	"GET /reports/:day":               signedIn,
+	"POST /reports/generate":          operator,
+	"GET /partner":                    operator,
+	"POST /partner/faults":            operator,
 	"GET /reservations/new":           staff,
 	"GET /reservations/new/quote":     staff,
 	"GET /reservations/new/customers": staff,
@@ -196,7 +202,8 @@ func expected(need access, who string, roles map[string]tally.Role, method strin
 		return outcome{login: true, text: "303 to /login"}
 	}
 	switch {
-	case need == staff && !role.Allows(tally.RoleStaff), need == admin && !role.Allows(tally.RoleAdmin):
+	case need == staff && !role.Allows(tally.RoleStaff), need == admin && !role.Allows(tally.RoleAdmin),
+		need == operator && !role.Allows(tally.RoleOperator):
 		return outcome{status: http.StatusForbidden, text: "403 (role)"}
 	}
 	return through

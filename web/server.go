@@ -35,6 +35,8 @@ type Config struct {
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	Logger          *slog.Logger
+	// PartnerURL is the partner simulator's address: demo mode's partner controls set its faults.
+	PartnerURL string
 }
 
 // Server serves the console.
@@ -122,6 +124,7 @@ func (s *Server) routes() {
 	in := append(slices.Clip(app), s.requireUser)
 	staff := append(slices.Clip(in), requireRole(tally.RoleStaff))
 	admin := append(slices.Clip(in), requireRole(tally.RoleAdmin))
+	operator := append(slices.Clip(in), requireRole(tally.RoleOperator))
 
 	e.GET("/login", s.loginPage, app...)
 	e.POST("/login", s.login, app...)
@@ -136,6 +139,8 @@ func (s *Server) routes() {
 	e.GET("/reservations/:id/jobs", s.reservationJobs, in...)
 	e.GET("/slots", s.slotList, in...)
 	e.GET("/audit", s.auditList, in...)
+	e.GET("/reports", s.settlementReportList, in...)
+	e.GET("/reports/:day", s.settlementReportDownload, in...)
 
 	e.GET("/reservations/new", s.reservationNew, staff...)
 	e.GET("/reservations/new/quote", s.reservationQuote, staff...)
@@ -147,6 +152,10 @@ func (s *Server) routes() {
 	e.POST("/reservations/:id/reject", s.reservationReject, staff...)
 	e.POST("/reservations/:id/cancel", s.reservationCancel, staff...)
 	e.POST("/reservations/:id/settle", s.reservationSettle, staff...)
+
+	e.POST("/reports/generate", s.settlementReportGenerate, operator...)
+	e.GET("/partner", s.partnerControl, operator...)
+	e.POST("/partner/faults", s.partnerFaultsSet, operator...)
 
 	e.GET("/users", s.userList, admin...)
 	e.POST("/users", s.userCreate, admin...)
