@@ -66,6 +66,7 @@ type LimitError struct {
 	err        *tally.Error
 }
 
+// Error says which limit refused, for logs; people see the message tally.ErrorMessage gives.
 func (e *LimitError) Error() string { return e.err.Error() }
 
 // Unwrap lets tally.ErrorCode and tally.ErrorMessage see the coded error.
