@@ -77,8 +77,17 @@ LEFT JOIN users uc ON uc.id = r.closed_by
 LEFT JOIN users ucr ON ucr.id = r.created_by
 WHERE r.id = $1;
 
--- The list, newest first or oldest first, with keyset pagination on id. Every filter is
--- optional (NULL = any).
+-- The list. Every filter is optional (NULL = any). A search matches the customer's name or
+-- email, or, when it is a number (@search_id), the reservation's id; the id is asked for only
+-- then, so that a search for a name leaves the customers' condition to the customers table
+-- alone, and the planner can start from the few customers that match.
+--
+-- Each sort has two queries, ascending and descending, with keyset pagination on (sort key,
+-- id): a page is the rows after the cursor in its own direction, and the page before a cursor
+-- is read with the other direction's query and reversed. No CASE in ORDER BY, so that each can
+-- walk an index (see migrations/00004_list_indexes.sql); the keys of joined tables (slot start,
+-- customer name) are also bounded on their own (>=, <=) so that the walk can start from that
+-- table's index.
 
 -- name: ReservationListNewest :many
 SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
@@ -93,7 +102,8 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
-       OR c.email ILIKE '%' || sqlc.narg(search) || '%' OR r.id::text = sqlc.narg(search))
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (sqlc.narg(before_id)::bigint IS NULL OR r.id < sqlc.narg(before_id))
 ORDER BY r.id DESC
@@ -112,31 +122,256 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
-       OR c.email ILIKE '%' || sqlc.narg(search) || '%' OR r.id::text = sqlc.narg(search))
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (sqlc.narg(after_id)::bigint IS NULL OR r.id > sqlc.narg(after_id))
 ORDER BY r.id ASC
 LIMIT @row_limit;
 
--- ReservationCountByStatus counts under the list's filters. It reaches slots and customers
--- only through semi-joins when a filter needs them: joining them always would triple the time
--- of the unfiltered count, which every list page shows.
--- name: ReservationCountByStatus :many
-SELECT r.status, count(*) AS reservations
+-- name: ReservationListBySlotAsc :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
 FROM reservations r
-WHERE (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
+  AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+  AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
   AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+  AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+  AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
-  AND (sqlc.narg(resource_id)::bigint IS NULL AND sqlc.narg(starts_from)::timestamptz IS NULL AND sqlc.narg(starts_before)::timestamptz IS NULL
-       OR r.slot_id IN (
-           SELECT s.id FROM slots s
-           WHERE (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
-             AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
-             AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))))
-  AND (sqlc.narg(search)::text IS NULL OR r.id::text = sqlc.narg(search)
-       OR r.customer_id IN (SELECT c.id FROM customers c
-                            WHERE c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%'))
-GROUP BY r.status;
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR s.starts_at >= sqlc.narg(after_starts_at)::timestamptz AND (s.starts_at, r.id) > (sqlc.narg(after_starts_at), sqlc.narg(after_id)))
+ORDER BY s.starts_at ASC, r.id ASC
+LIMIT @row_limit;
+
+-- name: ReservationListBySlotDesc :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
+  AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+  AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+  AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+  AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+  AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+  AND (sqlc.narg(before_id)::bigint IS NULL
+       OR s.starts_at <= sqlc.narg(before_starts_at)::timestamptz AND (s.starts_at, r.id) < (sqlc.narg(before_starts_at), sqlc.narg(before_id)))
+ORDER BY s.starts_at DESC, r.id DESC
+LIMIT @row_limit;
+
+-- name: ReservationListByAmountAsc :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
+  AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+  AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+  AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+  AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+  AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+  AND (sqlc.narg(after_id)::bigint IS NULL OR (r.amount_cents, r.id) > (sqlc.narg(after_amount_cents)::bigint, sqlc.narg(after_id)))
+ORDER BY r.amount_cents ASC, r.id ASC
+LIMIT @row_limit;
+
+-- name: ReservationListByAmountDesc :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
+  AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+  AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+  AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+  AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+  AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+  AND (sqlc.narg(before_id)::bigint IS NULL OR (r.amount_cents, r.id) < (sqlc.narg(before_amount_cents)::bigint, sqlc.narg(before_id)))
+ORDER BY r.amount_cents DESC, r.id DESC
+LIMIT @row_limit;
+
+-- name: ReservationListByStatusAsc :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
+  AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+  AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+  AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+  AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+  AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+  AND (sqlc.narg(after_id)::bigint IS NULL OR (r.status, r.id) > (sqlc.narg(after_status_key)::text, sqlc.narg(after_id)))
+ORDER BY r.status ASC, r.id ASC
+LIMIT @row_limit;
+
+-- name: ReservationListByStatusDesc :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
+  AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+  AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+  AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+  AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+  AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+  AND (sqlc.narg(before_id)::bigint IS NULL OR (r.status, r.id) < (sqlc.narg(before_status_key)::text, sqlc.narg(before_id)))
+ORDER BY r.status DESC, r.id DESC
+LIMIT @row_limit;
+
+-- name: ReservationListByCustomerAsc :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
+  AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+  AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+  AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+  AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+  AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR c.name >= sqlc.narg(after_customer_name)::text AND (c.name, r.id) > (sqlc.narg(after_customer_name), sqlc.narg(after_id)))
+ORDER BY c.name ASC, r.id ASC
+LIMIT @row_limit;
+
+-- name: ReservationListByCustomerDesc :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
+  AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+  AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+  AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+  AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+  AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+       OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+       OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
+  AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+  AND (sqlc.narg(before_id)::bigint IS NULL
+       OR c.name <= sqlc.narg(before_customer_name)::text AND (c.name, r.id) < (sqlc.narg(before_customer_name), sqlc.narg(before_id)))
+ORDER BY c.name DESC, r.id DESC
+LIMIT @row_limit;
+
+-- ReservationListByIDs reads the given reservations as the list shows them (a bulk result
+-- names each one).
+-- name: ReservationListByIDs :many
+SELECT sqlc.embed(r), s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE r.id = ANY(@ids::bigint[])
+ORDER BY r.id;
+
+-- ReservationFilterSlot names the slot the list is narrowed to: its resource and start.
+-- name: ReservationFilterSlot :one
+SELECT sqlc.embed(s), res.name AS resource_name
+FROM slots s JOIN resources res ON res.id = s.resource_id
+WHERE s.id = $1;
+
+-- Counting a million rows exactly takes a few hundred milliseconds, and the list only needs
+-- to say "more than 10,000" or, unfiltered, "about 312,000". So the counts stop at @cap rows.
+
+-- ReservationCountByStatus counts the first @cap reservations the list's filters match
+-- (whatever their status), by status: exact whenever fewer match, which is the common case
+-- of a filtered list. The joins are LEFT so that the planner drops those no filter needs.
+-- name: ReservationCountByStatus :many
+SELECT capped.status, count(*) AS reservations
+FROM (
+    SELECT r.status
+    FROM reservations r
+    LEFT JOIN slots s ON s.id = r.slot_id
+    LEFT JOIN customers c ON c.id = r.customer_id
+    WHERE (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+      AND (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+      AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+      AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+      AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
+      AND (sqlc.narg(search)::text IS NULL OR c.name ILIKE '%' || sqlc.narg(search) || '%'
+           OR c.email ILIKE '%' || sqlc.narg(search) || '%'
+           OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
+      AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+    LIMIT @cap
+) capped
+GROUP BY capped.status;
+
+-- ReservationCountEachStatus counts, status by status, up to @cap reservations each: for
+-- when more than @cap match in all. Each status walks its own index ((status, id), or
+-- (slot_id, status) for a slot) and stops at @cap; slots and customers are reached only
+-- through semi-joins when a filter needs them.
+-- name: ReservationCountEachStatus :many
+SELECT st.status::text AS status, (
+    SELECT count(*) FROM (
+        SELECT 1 FROM reservations r
+        WHERE r.status = st.status
+          AND (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+          AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+          AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+          AND (sqlc.narg(resource_id)::bigint IS NULL AND sqlc.narg(starts_from)::timestamptz IS NULL AND sqlc.narg(starts_before)::timestamptz IS NULL
+               OR r.slot_id IN (
+                   SELECT s.id FROM slots s
+                   WHERE (sqlc.narg(resource_id)::bigint IS NULL OR s.resource_id = sqlc.narg(resource_id))
+                     AND (sqlc.narg(starts_from)::timestamptz IS NULL OR s.starts_at >= sqlc.narg(starts_from))
+                     AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))))
+          AND (sqlc.narg(search)::text IS NULL
+               OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
+               OR r.customer_id IN (SELECT c.id FROM customers c
+                                    WHERE c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%'))
+        LIMIT @cap
+    ) capped
+)::bigint AS reservations
+FROM unnest(@statuses::text[]) AS st(status);
+
+-- ReservationEstimateByStatus is the planner's idea of how many reservations have each
+-- status: the table's row estimate times each status's share in its statistics. Empty until
+-- the table has been analysed.
+-- name: ReservationEstimateByStatus :many
+SELECT v.status::text AS status, (c.reltuples * st.most_common_freqs[v.n])::bigint AS reservations
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_stats st ON st.schemaname = current_schema() AND st.tablename = 'reservations' AND st.attname = 'status'
+CROSS JOIN LATERAL unnest(st.most_common_vals::text::text[]) WITH ORDINALITY AS v(status, n)
+WHERE c.oid = 'reservations'::regclass AND c.reltuples > 0;
 
 -- ReservationStatsSince counts today's work per currency: amounts in different currencies
 -- are never added together.

@@ -91,31 +91,37 @@ func (q *Queries) ReservationCancel(ctx context.Context, arg ReservationCancelPa
 }
 
 const ReservationCountByStatus = `-- name: ReservationCountByStatus :many
-SELECT r.status, count(*) AS reservations
-FROM reservations r
-WHERE ($1::bigint IS NULL OR r.slot_id = $1)
-  AND ($2::bigint IS NULL OR r.customer_id = $2)
-  AND ($3::bigint IS NULL OR r.id = $3)
-  AND ($4::bigint IS NULL AND $5::timestamptz IS NULL AND $6::timestamptz IS NULL
-       OR r.slot_id IN (
-           SELECT s.id FROM slots s
-           WHERE ($4::bigint IS NULL OR s.resource_id = $4)
-             AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
-             AND ($6::timestamptz IS NULL OR s.starts_at < $6)))
-  AND ($7::text IS NULL OR r.id::text = $7
-       OR r.customer_id IN (SELECT c.id FROM customers c
-                            WHERE c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%'))
-GROUP BY r.status
+
+SELECT capped.status, count(*) AS reservations
+FROM (
+    SELECT r.status
+    FROM reservations r
+    LEFT JOIN slots s ON s.id = r.slot_id
+    LEFT JOIN customers c ON c.id = r.customer_id
+    WHERE ($1::bigint IS NULL OR r.slot_id = $1)
+      AND ($2::bigint IS NULL OR s.resource_id = $2)
+      AND ($3::bigint IS NULL OR r.customer_id = $3)
+      AND ($4::timestamptz IS NULL OR s.starts_at >= $4)
+      AND ($5::timestamptz IS NULL OR s.starts_at < $5)
+      AND ($6::text IS NULL OR c.name ILIKE '%' || $6 || '%'
+           OR c.email ILIKE '%' || $6 || '%'
+           OR ($7::bigint IS NOT NULL AND r.id = $7))
+      AND ($8::bigint IS NULL OR r.id = $8)
+    LIMIT $9
+) capped
+GROUP BY capped.status
 `
 
 type ReservationCountByStatusParams struct {
 	SlotID       *int64
-	CustomerID   *int64
-	ID           *int64
 	ResourceID   *int64
+	CustomerID   *int64
 	StartsFrom   *time.Time
 	StartsBefore *time.Time
 	Search       *string
+	SearchID     *int64
+	ID           *int64
+	Cap          int32
 }
 
 type ReservationCountByStatusRow struct {
@@ -123,18 +129,22 @@ type ReservationCountByStatusRow struct {
 	Reservations int64
 }
 
-// ReservationCountByStatus counts under the list's filters. It reaches slots and customers
-// only through semi-joins when a filter needs them: joining them always would triple the time
-// of the unfiltered count, which every list page shows.
+// Counting a million rows exactly takes a few hundred milliseconds, and the list only needs
+// to say "more than 10,000" or, unfiltered, "about 312,000". So the counts stop at @cap rows.
+// ReservationCountByStatus counts the first @cap reservations the list's filters match
+// (whatever their status), by status: exact whenever fewer match, which is the common case
+// of a filtered list. The joins are LEFT so that the planner drops those no filter needs.
 func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationCountByStatusParams) ([]ReservationCountByStatusRow, error) {
 	rows, err := q.db.Query(ctx, ReservationCountByStatus,
 		arg.SlotID,
-		arg.CustomerID,
-		arg.ID,
 		arg.ResourceID,
+		arg.CustomerID,
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.Cap,
 	)
 	if err != nil {
 		return nil, err
@@ -143,6 +153,83 @@ func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationC
 	items := []ReservationCountByStatusRow{}
 	for rows.Next() {
 		var i ReservationCountByStatusRow
+		if err := rows.Scan(&i.Status, &i.Reservations); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationCountEachStatus = `-- name: ReservationCountEachStatus :many
+SELECT st.status::text AS status, (
+    SELECT count(*) FROM (
+        SELECT 1 FROM reservations r
+        WHERE r.status = st.status
+          AND ($1::bigint IS NULL OR r.slot_id = $1)
+          AND ($2::bigint IS NULL OR r.customer_id = $2)
+          AND ($3::bigint IS NULL OR r.id = $3)
+          AND ($4::bigint IS NULL AND $5::timestamptz IS NULL AND $6::timestamptz IS NULL
+               OR r.slot_id IN (
+                   SELECT s.id FROM slots s
+                   WHERE ($4::bigint IS NULL OR s.resource_id = $4)
+                     AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+                     AND ($6::timestamptz IS NULL OR s.starts_at < $6)))
+          AND ($7::text IS NULL
+               OR ($8::bigint IS NOT NULL AND r.id = $8)
+               OR r.customer_id IN (SELECT c.id FROM customers c
+                                    WHERE c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%'))
+        LIMIT $9
+    ) capped
+)::bigint AS reservations
+FROM unnest($10::text[]) AS st(status)
+`
+
+type ReservationCountEachStatusParams struct {
+	SlotID       *int64
+	CustomerID   *int64
+	ID           *int64
+	ResourceID   *int64
+	StartsFrom   *time.Time
+	StartsBefore *time.Time
+	Search       *string
+	SearchID     *int64
+	Cap          int32
+	Statuses     []string
+}
+
+type ReservationCountEachStatusRow struct {
+	Status       string
+	Reservations int64
+}
+
+// ReservationCountEachStatus counts, status by status, up to @cap reservations each: for
+// when more than @cap match in all. Each status walks its own index ((status, id), or
+// (slot_id, status) for a slot) and stops at @cap; slots and customers are reached only
+// through semi-joins when a filter needs them.
+func (q *Queries) ReservationCountEachStatus(ctx context.Context, arg ReservationCountEachStatusParams) ([]ReservationCountEachStatusRow, error) {
+	rows, err := q.db.Query(ctx, ReservationCountEachStatus,
+		arg.SlotID,
+		arg.CustomerID,
+		arg.ID,
+		arg.ResourceID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.Cap,
+		arg.Statuses,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationCountEachStatusRow{}
+	for rows.Next() {
+		var i ReservationCountEachStatusRow
 		if err := rows.Scan(&i.Status, &i.Reservations); err != nil {
 			return nil, err
 		}
@@ -220,6 +307,42 @@ func (q *Queries) ReservationDetail(ctx context.Context, id int64) (ReservationD
 	return i, err
 }
 
+const ReservationEstimateByStatus = `-- name: ReservationEstimateByStatus :many
+SELECT v.status::text AS status, (c.reltuples * st.most_common_freqs[v.n])::bigint AS reservations
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_stats st ON st.schemaname = current_schema() AND st.tablename = 'reservations' AND st.attname = 'status'
+CROSS JOIN LATERAL unnest(st.most_common_vals::text::text[]) WITH ORDINALITY AS v(status, n)
+WHERE c.oid = 'reservations'::regclass AND c.reltuples > 0
+`
+
+type ReservationEstimateByStatusRow struct {
+	Status       string
+	Reservations int64
+}
+
+// ReservationEstimateByStatus is the planner's idea of how many reservations have each
+// status: the table's row estimate times each status's share in its statistics. Empty until
+// the table has been analysed.
+func (q *Queries) ReservationEstimateByStatus(ctx context.Context) ([]ReservationEstimateByStatusRow, error) {
+	rows, err := q.db.Query(ctx, ReservationEstimateByStatus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationEstimateByStatusRow{}
+	for rows.Next() {
+		var i ReservationEstimateByStatusRow
+		if err := rows.Scan(&i.Status, &i.Reservations); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ReservationExpireDue = `-- name: ReservationExpireDue :many
 WITH due AS (
     SELECT id FROM reservations
@@ -274,6 +397,34 @@ func (q *Queries) ReservationExpireDue(ctx context.Context, batchSize int32) ([]
 		return nil, err
 	}
 	return items, nil
+}
+
+const ReservationFilterSlot = `-- name: ReservationFilterSlot :one
+SELECT s.id, s.resource_id, s.starts_at, s.capacity, s.reserved, s.price_cents, s.currency, res.name AS resource_name
+FROM slots s JOIN resources res ON res.id = s.resource_id
+WHERE s.id = $1
+`
+
+type ReservationFilterSlotRow struct {
+	Slot         Slot
+	ResourceName string
+}
+
+// ReservationFilterSlot names the slot the list is narrowed to: its resource and start.
+func (q *Queries) ReservationFilterSlot(ctx context.Context, id int64) (ReservationFilterSlotRow, error) {
+	row := q.db.QueryRow(ctx, ReservationFilterSlot, id)
+	var i ReservationFilterSlotRow
+	err := row.Scan(
+		&i.Slot.ID,
+		&i.Slot.ResourceID,
+		&i.Slot.StartsAt,
+		&i.Slot.Capacity,
+		&i.Slot.Reserved,
+		&i.Slot.PriceCents,
+		&i.Slot.Currency,
+		&i.ResourceName,
+	)
+	return i, err
 }
 
 const ReservationGet = `-- name: ReservationGet :one
@@ -357,6 +508,873 @@ func (q *Queries) ReservationInsert(ctx context.Context, arg ReservationInsertPa
 	return i, err
 }
 
+const ReservationListByAmountAsc = `-- name: ReservationListByAmountAsc :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE ($1::text IS NULL OR r.status = $1)
+  AND ($2::bigint IS NULL OR r.slot_id = $2)
+  AND ($3::bigint IS NULL OR s.resource_id = $3)
+  AND ($4::bigint IS NULL OR r.customer_id = $4)
+  AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.starts_at < $6)
+  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL OR (r.amount_cents, r.id) > ($11::bigint, $10))
+ORDER BY r.amount_cents ASC, r.id ASC
+LIMIT $12
+`
+
+type ReservationListByAmountAscParams struct {
+	Status           *string
+	SlotID           *int64
+	ResourceID       *int64
+	CustomerID       *int64
+	StartsFrom       *time.Time
+	StartsBefore     *time.Time
+	Search           *string
+	SearchID         *int64
+	ID               *int64
+	AfterID          *int64
+	AfterAmountCents *int64
+	RowLimit         int32
+}
+
+type ReservationListByAmountAscRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+func (q *Queries) ReservationListByAmountAsc(ctx context.Context, arg ReservationListByAmountAscParams) ([]ReservationListByAmountAscRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListByAmountAsc,
+		arg.Status,
+		arg.SlotID,
+		arg.ResourceID,
+		arg.CustomerID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.AfterID,
+		arg.AfterAmountCents,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListByAmountAscRow{}
+	for rows.Next() {
+		var i ReservationListByAmountAscRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationListByAmountDesc = `-- name: ReservationListByAmountDesc :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE ($1::text IS NULL OR r.status = $1)
+  AND ($2::bigint IS NULL OR r.slot_id = $2)
+  AND ($3::bigint IS NULL OR s.resource_id = $3)
+  AND ($4::bigint IS NULL OR r.customer_id = $4)
+  AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.starts_at < $6)
+  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL OR (r.amount_cents, r.id) < ($11::bigint, $10))
+ORDER BY r.amount_cents DESC, r.id DESC
+LIMIT $12
+`
+
+type ReservationListByAmountDescParams struct {
+	Status            *string
+	SlotID            *int64
+	ResourceID        *int64
+	CustomerID        *int64
+	StartsFrom        *time.Time
+	StartsBefore      *time.Time
+	Search            *string
+	SearchID          *int64
+	ID                *int64
+	BeforeID          *int64
+	BeforeAmountCents *int64
+	RowLimit          int32
+}
+
+type ReservationListByAmountDescRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+func (q *Queries) ReservationListByAmountDesc(ctx context.Context, arg ReservationListByAmountDescParams) ([]ReservationListByAmountDescRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListByAmountDesc,
+		arg.Status,
+		arg.SlotID,
+		arg.ResourceID,
+		arg.CustomerID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.BeforeID,
+		arg.BeforeAmountCents,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListByAmountDescRow{}
+	for rows.Next() {
+		var i ReservationListByAmountDescRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationListByCustomerAsc = `-- name: ReservationListByCustomerAsc :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE ($1::text IS NULL OR r.status = $1)
+  AND ($2::bigint IS NULL OR r.slot_id = $2)
+  AND ($3::bigint IS NULL OR s.resource_id = $3)
+  AND ($4::bigint IS NULL OR r.customer_id = $4)
+  AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.starts_at < $6)
+  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL
+       OR c.name >= $11::text AND (c.name, r.id) > ($11, $10))
+ORDER BY c.name ASC, r.id ASC
+LIMIT $12
+`
+
+type ReservationListByCustomerAscParams struct {
+	Status            *string
+	SlotID            *int64
+	ResourceID        *int64
+	CustomerID        *int64
+	StartsFrom        *time.Time
+	StartsBefore      *time.Time
+	Search            *string
+	SearchID          *int64
+	ID                *int64
+	AfterID           *int64
+	AfterCustomerName *string
+	RowLimit          int32
+}
+
+type ReservationListByCustomerAscRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+func (q *Queries) ReservationListByCustomerAsc(ctx context.Context, arg ReservationListByCustomerAscParams) ([]ReservationListByCustomerAscRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListByCustomerAsc,
+		arg.Status,
+		arg.SlotID,
+		arg.ResourceID,
+		arg.CustomerID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.AfterID,
+		arg.AfterCustomerName,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListByCustomerAscRow{}
+	for rows.Next() {
+		var i ReservationListByCustomerAscRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationListByCustomerDesc = `-- name: ReservationListByCustomerDesc :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE ($1::text IS NULL OR r.status = $1)
+  AND ($2::bigint IS NULL OR r.slot_id = $2)
+  AND ($3::bigint IS NULL OR s.resource_id = $3)
+  AND ($4::bigint IS NULL OR r.customer_id = $4)
+  AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.starts_at < $6)
+  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL
+       OR c.name <= $11::text AND (c.name, r.id) < ($11, $10))
+ORDER BY c.name DESC, r.id DESC
+LIMIT $12
+`
+
+type ReservationListByCustomerDescParams struct {
+	Status             *string
+	SlotID             *int64
+	ResourceID         *int64
+	CustomerID         *int64
+	StartsFrom         *time.Time
+	StartsBefore       *time.Time
+	Search             *string
+	SearchID           *int64
+	ID                 *int64
+	BeforeID           *int64
+	BeforeCustomerName *string
+	RowLimit           int32
+}
+
+type ReservationListByCustomerDescRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+func (q *Queries) ReservationListByCustomerDesc(ctx context.Context, arg ReservationListByCustomerDescParams) ([]ReservationListByCustomerDescRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListByCustomerDesc,
+		arg.Status,
+		arg.SlotID,
+		arg.ResourceID,
+		arg.CustomerID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.BeforeID,
+		arg.BeforeCustomerName,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListByCustomerDescRow{}
+	for rows.Next() {
+		var i ReservationListByCustomerDescRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationListByIDs = `-- name: ReservationListByIDs :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE r.id = ANY($1::bigint[])
+ORDER BY r.id
+`
+
+type ReservationListByIDsRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+// ReservationListByIDs reads the given reservations as the list shows them (a bulk result
+// names each one).
+func (q *Queries) ReservationListByIDs(ctx context.Context, ids []int64) ([]ReservationListByIDsRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListByIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListByIDsRow{}
+	for rows.Next() {
+		var i ReservationListByIDsRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationListBySlotAsc = `-- name: ReservationListBySlotAsc :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE ($1::text IS NULL OR r.status = $1)
+  AND ($2::bigint IS NULL OR r.slot_id = $2)
+  AND ($3::bigint IS NULL OR s.resource_id = $3)
+  AND ($4::bigint IS NULL OR r.customer_id = $4)
+  AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.starts_at < $6)
+  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL
+       OR s.starts_at >= $11::timestamptz AND (s.starts_at, r.id) > ($11, $10))
+ORDER BY s.starts_at ASC, r.id ASC
+LIMIT $12
+`
+
+type ReservationListBySlotAscParams struct {
+	Status        *string
+	SlotID        *int64
+	ResourceID    *int64
+	CustomerID    *int64
+	StartsFrom    *time.Time
+	StartsBefore  *time.Time
+	Search        *string
+	SearchID      *int64
+	ID            *int64
+	AfterID       *int64
+	AfterStartsAt *time.Time
+	RowLimit      int32
+}
+
+type ReservationListBySlotAscRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+func (q *Queries) ReservationListBySlotAsc(ctx context.Context, arg ReservationListBySlotAscParams) ([]ReservationListBySlotAscRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListBySlotAsc,
+		arg.Status,
+		arg.SlotID,
+		arg.ResourceID,
+		arg.CustomerID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.AfterID,
+		arg.AfterStartsAt,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListBySlotAscRow{}
+	for rows.Next() {
+		var i ReservationListBySlotAscRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationListBySlotDesc = `-- name: ReservationListBySlotDesc :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE ($1::text IS NULL OR r.status = $1)
+  AND ($2::bigint IS NULL OR r.slot_id = $2)
+  AND ($3::bigint IS NULL OR s.resource_id = $3)
+  AND ($4::bigint IS NULL OR r.customer_id = $4)
+  AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.starts_at < $6)
+  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL
+       OR s.starts_at <= $11::timestamptz AND (s.starts_at, r.id) < ($11, $10))
+ORDER BY s.starts_at DESC, r.id DESC
+LIMIT $12
+`
+
+type ReservationListBySlotDescParams struct {
+	Status         *string
+	SlotID         *int64
+	ResourceID     *int64
+	CustomerID     *int64
+	StartsFrom     *time.Time
+	StartsBefore   *time.Time
+	Search         *string
+	SearchID       *int64
+	ID             *int64
+	BeforeID       *int64
+	BeforeStartsAt *time.Time
+	RowLimit       int32
+}
+
+type ReservationListBySlotDescRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+func (q *Queries) ReservationListBySlotDesc(ctx context.Context, arg ReservationListBySlotDescParams) ([]ReservationListBySlotDescRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListBySlotDesc,
+		arg.Status,
+		arg.SlotID,
+		arg.ResourceID,
+		arg.CustomerID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.BeforeID,
+		arg.BeforeStartsAt,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListBySlotDescRow{}
+	for rows.Next() {
+		var i ReservationListBySlotDescRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationListByStatusAsc = `-- name: ReservationListByStatusAsc :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE ($1::text IS NULL OR r.status = $1)
+  AND ($2::bigint IS NULL OR r.slot_id = $2)
+  AND ($3::bigint IS NULL OR s.resource_id = $3)
+  AND ($4::bigint IS NULL OR r.customer_id = $4)
+  AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.starts_at < $6)
+  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL OR (r.status, r.id) > ($11::text, $10))
+ORDER BY r.status ASC, r.id ASC
+LIMIT $12
+`
+
+type ReservationListByStatusAscParams struct {
+	Status         *string
+	SlotID         *int64
+	ResourceID     *int64
+	CustomerID     *int64
+	StartsFrom     *time.Time
+	StartsBefore   *time.Time
+	Search         *string
+	SearchID       *int64
+	ID             *int64
+	AfterID        *int64
+	AfterStatusKey *string
+	RowLimit       int32
+}
+
+type ReservationListByStatusAscRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+func (q *Queries) ReservationListByStatusAsc(ctx context.Context, arg ReservationListByStatusAscParams) ([]ReservationListByStatusAscRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListByStatusAsc,
+		arg.Status,
+		arg.SlotID,
+		arg.ResourceID,
+		arg.CustomerID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.AfterID,
+		arg.AfterStatusKey,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListByStatusAscRow{}
+	for rows.Next() {
+		var i ReservationListByStatusAscRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationListByStatusDesc = `-- name: ReservationListByStatusDesc :many
+SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
+FROM reservations r
+JOIN slots s ON s.id = r.slot_id
+JOIN resources res ON res.id = s.resource_id
+JOIN customers c ON c.id = r.customer_id
+WHERE ($1::text IS NULL OR r.status = $1)
+  AND ($2::bigint IS NULL OR r.slot_id = $2)
+  AND ($3::bigint IS NULL OR s.resource_id = $3)
+  AND ($4::bigint IS NULL OR r.customer_id = $4)
+  AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+  AND ($6::timestamptz IS NULL OR s.starts_at < $6)
+  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL OR (r.status, r.id) < ($11::text, $10))
+ORDER BY r.status DESC, r.id DESC
+LIMIT $12
+`
+
+type ReservationListByStatusDescParams struct {
+	Status          *string
+	SlotID          *int64
+	ResourceID      *int64
+	CustomerID      *int64
+	StartsFrom      *time.Time
+	StartsBefore    *time.Time
+	Search          *string
+	SearchID        *int64
+	ID              *int64
+	BeforeID        *int64
+	BeforeStatusKey *string
+	RowLimit        int32
+}
+
+type ReservationListByStatusDescRow struct {
+	Reservation   Reservation
+	SlotStartsAt  time.Time
+	ResourceName  string
+	CustomerName  string
+	CustomerEmail string
+}
+
+func (q *Queries) ReservationListByStatusDesc(ctx context.Context, arg ReservationListByStatusDescParams) ([]ReservationListByStatusDescRow, error) {
+	rows, err := q.db.Query(ctx, ReservationListByStatusDesc,
+		arg.Status,
+		arg.SlotID,
+		arg.ResourceID,
+		arg.CustomerID,
+		arg.StartsFrom,
+		arg.StartsBefore,
+		arg.Search,
+		arg.SearchID,
+		arg.ID,
+		arg.BeforeID,
+		arg.BeforeStatusKey,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationListByStatusDescRow{}
+	for rows.Next() {
+		var i ReservationListByStatusDescRow
+		if err := rows.Scan(
+			&i.Reservation.ID,
+			&i.Reservation.SlotID,
+			&i.Reservation.CustomerID,
+			&i.Reservation.Seats,
+			&i.Reservation.AmountCents,
+			&i.Reservation.Currency,
+			&i.Reservation.Status,
+			&i.Reservation.HoldExpiresAt,
+			&i.Reservation.CreatedBy,
+			&i.Reservation.ApprovedBy,
+			&i.Reservation.ApprovedAt,
+			&i.Reservation.SettledBy,
+			&i.Reservation.SettledAt,
+			&i.Reservation.ClosedBy,
+			&i.Reservation.ClosedAt,
+			&i.Reservation.Version,
+			&i.Reservation.CreatedAt,
+			&i.Reservation.UpdatedAt,
+			&i.SlotStartsAt,
+			&i.ResourceName,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ReservationListNewest = `-- name: ReservationListNewest :many
 
 SELECT r.id, r.slot_id, r.customer_id, r.seats, r.amount_cents, r.currency, r.status, r.hold_expires_at, r.created_by, r.approved_by, r.approved_at, r.settled_by, r.settled_at, r.closed_by, r.closed_at, r.version, r.created_at, r.updated_at, s.starts_at AS slot_starts_at, res.name AS resource_name, c.name AS customer_name, c.email AS customer_email
@@ -371,11 +1389,12 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%' OR r.id::text = $7)
-  AND ($8::bigint IS NULL OR r.id = $8)
-  AND ($9::bigint IS NULL OR r.id < $9)
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL OR r.id < $10)
 ORDER BY r.id DESC
-LIMIT $10
+LIMIT $11
 `
 
 type ReservationListNewestParams struct {
@@ -386,6 +1405,7 @@ type ReservationListNewestParams struct {
 	StartsFrom   *time.Time
 	StartsBefore *time.Time
 	Search       *string
+	SearchID     *int64
 	ID           *int64
 	BeforeID     *int64
 	RowLimit     int32
@@ -399,8 +1419,17 @@ type ReservationListNewestRow struct {
 	CustomerEmail string
 }
 
-// The list, newest first or oldest first, with keyset pagination on id. Every filter is
-// optional (NULL = any).
+// The list. Every filter is optional (NULL = any). A search matches the customer's name or
+// email, or, when it is a number (@search_id), the reservation's id; the id is asked for only
+// then, so that a search for a name leaves the customers' condition to the customers table
+// alone, and the planner can start from the few customers that match.
+//
+// Each sort has two queries, ascending and descending, with keyset pagination on (sort key,
+// id): a page is the rows after the cursor in its own direction, and the page before a cursor
+// is read with the other direction's query and reversed. No CASE in ORDER BY, so that each can
+// walk an index (see migrations/00004_list_indexes.sql); the keys of joined tables (slot start,
+// customer name) are also bounded on their own (>=, <=) so that the walk can start from that
+// table's index.
 func (q *Queries) ReservationListNewest(ctx context.Context, arg ReservationListNewestParams) ([]ReservationListNewestRow, error) {
 	rows, err := q.db.Query(ctx, ReservationListNewest,
 		arg.Status,
@@ -410,6 +1439,7 @@ func (q *Queries) ReservationListNewest(ctx context.Context, arg ReservationList
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.SearchID,
 		arg.ID,
 		arg.BeforeID,
 		arg.RowLimit,
@@ -468,11 +1498,12 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%' OR r.id::text = $7)
-  AND ($8::bigint IS NULL OR r.id = $8)
-  AND ($9::bigint IS NULL OR r.id > $9)
+       OR c.email ILIKE '%' || $7 || '%'
+       OR ($8::bigint IS NOT NULL AND r.id = $8))
+  AND ($9::bigint IS NULL OR r.id = $9)
+  AND ($10::bigint IS NULL OR r.id > $10)
 ORDER BY r.id ASC
-LIMIT $10
+LIMIT $11
 `
 
 type ReservationListOldestParams struct {
@@ -483,6 +1514,7 @@ type ReservationListOldestParams struct {
 	StartsFrom   *time.Time
 	StartsBefore *time.Time
 	Search       *string
+	SearchID     *int64
 	ID           *int64
 	AfterID      *int64
 	RowLimit     int32
@@ -505,6 +1537,7 @@ func (q *Queries) ReservationListOldest(ctx context.Context, arg ReservationList
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.SearchID,
 		arg.ID,
 		arg.AfterID,
 		arg.RowLimit,

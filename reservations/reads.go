@@ -3,7 +3,11 @@ package reservations
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -19,12 +23,82 @@ type Filter struct {
 	StartsFrom, StartsBefore         *time.Time
 }
 
-// PageRequest asks for one page of the list: the reservations after Cursor (an id), newest
-// first unless Oldest.
+// narrowed reports whether anything but the status narrows the list.
+func (f Filter) narrowed() bool {
+	return f.Search != nil || f.ID != nil || f.SlotID != nil || f.ResourceID != nil || f.Customer != nil ||
+		f.StartsFrom != nil || f.StartsBefore != nil
+}
+
+// searchID is the reservation id a search for a number also finds ("42", not "042").
+func (f Filter) searchID() *int64 {
+	if f.Search == nil {
+		return nil
+	}
+	id, err := strconv.ParseInt(*f.Search, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != *f.Search {
+		return nil
+	}
+	return &id
+}
+
+// SortKey names what the list can be sorted by. Each has an index to walk.
+type SortKey string
+
+// The sort keys. Ties are broken by id, in the same direction.
+const (
+	SortID       SortKey = "id" // the order reservations were made in
+	SortSlot     SortKey = "slot"
+	SortAmount   SortKey = "amount"
+	SortStatus   SortKey = "status"
+	SortCustomer SortKey = "customer" // the customer's name
+)
+
+// SortKeys lists the sort keys.
+var SortKeys = []SortKey{SortID, SortSlot, SortAmount, SortStatus, SortCustomer}
+
+// Order is how the list is sorted.
+type Order struct {
+	Key  SortKey
+	Desc bool
+}
+
+// Newest is the list's usual order: the latest reservations first.
+var Newest = Order{Key: SortID, Desc: true}
+
+// ParseOrder reads an order as the list's address spells it: "amount" ascending, "-amount"
+// descending.
+func ParseOrder(s string) (Order, error) {
+	o := Order{Key: SortKey(strings.TrimPrefix(s, "-")), Desc: strings.HasPrefix(s, "-")}
+	if !slices.Contains(SortKeys, o.Key) {
+		return Newest, tally.Errorf(tally.EINVALID, "The list cannot be sorted by %q; sort by id, slot, amount, status or customer.", s)
+	}
+	return o, nil
+}
+
+// String is the order as ParseOrder reads it.
+func (o Order) String() string {
+	if o.Desc {
+		return "-" + string(o.Key)
+	}
+	return string(o.Key)
+}
+
+// PageRequest asks for one page of the list in Order: the Limit rows after the row whose
+// cursor is After, or the Limit rows before the row whose cursor is Before, or the first
+// Limit rows when neither is set. Cursors come from ListRow.Cursor under the same Order.
 type PageRequest struct {
-	Oldest bool
-	Cursor *int64
-	Limit  int32
+	Order         Order
+	After, Before string
+	Limit         int32
+}
+
+// Page is one page of the list, in order. HasPrev and HasNext say whether rows come before
+// its first row and after its last. First is true when it is the list's first page (asked
+// for, or what a Before cursor near the start came to).
+type Page struct {
+	Rows             []ListRow
+	HasPrev, HasNext bool
+	First            bool
 }
 
 // ListRow is a reservation as the list shows it.
@@ -36,40 +110,290 @@ type ListRow struct {
 	CustomerEmail string
 }
 
-// List returns one page of the reservations that f matches, keyset-paginated on the id.
-func (s *Service) List(ctx context.Context, f Filter, p PageRequest) ([]ListRow, error) {
-	var rows []ListRow
-	if p.Oldest {
-		list, err := s.q.ReservationListOldest(ctx, queries.ReservationListOldestParams{
-			Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
-			StartsBefore: f.StartsBefore, Search: f.Search, ID: f.ID, AfterID: p.Cursor, RowLimit: p.Limit,
-		})
-		for _, r := range list {
-			rows = append(rows, ListRow{Reservation(r.Reservation), r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail})
-		}
-		return rows, err
+// Cursor marks the row's place in the list sorted by key: the key's value and the id.
+func (r ListRow) Cursor(key SortKey) string {
+	id := strconv.FormatInt(r.Reservation.ID, 10)
+	switch key {
+	case SortSlot:
+		return r.SlotStartsAt.UTC().Format(time.RFC3339Nano) + cursorSep + id
+	case SortAmount:
+		return strconv.FormatInt(r.Reservation.AmountCents, 10) + cursorSep + id
+	case SortStatus:
+		return r.Reservation.Status + cursorSep + id
+	case SortCustomer:
+		return r.Customer + cursorSep + id
 	}
-	list, err := s.q.ReservationListNewest(ctx, queries.ReservationListNewestParams{
-		Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
-		StartsBefore: f.StartsBefore, Search: f.Search, ID: f.ID, BeforeID: p.Cursor, RowLimit: p.Limit,
-	})
-	for _, r := range list {
-		rows = append(rows, ListRow{Reservation(r.Reservation), r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail})
-	}
-	return rows, err
+	return id
 }
 
-// CountByStatus counts the reservations f matches, whatever its Status, per status.
-func (s *Service) CountByStatus(ctx context.Context, f Filter) (map[string]int64, error) {
-	counts, err := s.q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
-		SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
-		StartsBefore: f.StartsBefore, Search: f.Search, ID: f.ID,
-	})
-	byStatus := make(map[string]int64, len(counts))
-	for _, c := range counts {
-		byStatus[c.Status] = c.Reservations
+// cursorSep ends a cursor's key value; the id after it holds none, so a cursor splits at its
+// last one whatever a customer's name holds.
+const cursorSep = "~"
+
+// cursor is a parsed ListRow.Cursor: the id and the one key value its sort needs.
+type cursor struct {
+	id     int64
+	at     time.Time
+	amount int64
+	text   string
+}
+
+// parseCursor reads a cursor made by ListRow.Cursor for key. A cursor from another sort, or
+// one edited by hand, is EINVALID.
+func parseCursor(key SortKey, s string) (*cursor, error) {
+	bad := tally.Errorf(tally.EINVALID, "This page link is broken or belongs to another sort order; start again from the first page.")
+	value, idText := "", s
+	if key != SortID {
+		i := strings.LastIndex(s, cursorSep)
+		if i < 0 {
+			return nil, bad
+		}
+		value, idText = s[:i], s[i+len(cursorSep):]
 	}
-	return byStatus, err
+	c := &cursor{}
+	var err error
+	if c.id, err = strconv.ParseInt(idText, 10, 64); err != nil || c.id <= 0 {
+		return nil, bad
+	}
+	switch key {
+	case SortSlot:
+		if c.at, err = time.Parse(time.RFC3339Nano, value); err != nil {
+			return nil, bad
+		}
+	case SortAmount:
+		if c.amount, err = strconv.ParseInt(value, 10, 64); err != nil {
+			return nil, bad
+		}
+	case SortStatus, SortCustomer:
+		if utf8.RuneCountInString(value) > 200 { // no name or status is longer
+			return nil, bad
+		}
+		c.text = value
+	}
+	return c, nil
+}
+
+// List returns one page of the reservations that f matches, sorted and keyset-paginated as
+// p asks.
+func (s *Service) List(ctx context.Context, f Filter, p PageRequest) (Page, error) {
+	if p.Limit <= 0 {
+		return Page{}, tally.Errorf(tally.EINVALID, "A page holds at least one reservation.")
+	}
+	if p.Before != "" {
+		before, err := parseCursor(p.Order.Key, p.Before)
+		if err != nil {
+			return Page{}, err
+		}
+		rows, err := s.listAfter(ctx, f, Order{Key: p.Order.Key, Desc: !p.Order.Desc}, before, p.Limit+1)
+		if err != nil {
+			return Page{}, err
+		}
+		if len(rows) <= int(p.Limit) {
+			// Back at the start: the first page, full, rather than the few rows before the cursor.
+			return s.List(ctx, f, PageRequest{Order: p.Order, Limit: p.Limit})
+		}
+		rows = rows[:p.Limit]
+		slices.Reverse(rows)
+		return Page{Rows: rows, HasPrev: true, HasNext: true}, nil
+	}
+	var after *cursor
+	if p.After != "" {
+		var err error
+		if after, err = parseCursor(p.Order.Key, p.After); err != nil {
+			return Page{}, err
+		}
+	}
+	rows, err := s.listAfter(ctx, f, p.Order, after, p.Limit+1)
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Rows: rows, HasPrev: after != nil, First: after == nil}
+	if len(rows) > int(p.Limit) {
+		page.Rows, page.HasNext = rows[:p.Limit], true
+	}
+	return page, nil
+}
+
+// listAfter reads up to limit rows after c (nil: from the start) in order o, with the query
+// of that order.
+func (s *Service) listAfter(ctx context.Context, f Filter, o Order, c *cursor, limit int32) ([]ListRow, error) {
+	var (
+		id     *int64
+		at     *time.Time
+		amount *int64
+		text   *string
+	)
+	if c != nil {
+		id, at, amount, text = &c.id, &c.at, &c.amount, &c.text
+	}
+	sid := f.searchID()
+	var rows []queries.ReservationListNewestRow
+	var err error
+	// The generated rows of every list query have the same fields: each converts to the first's.
+	switch o {
+	case Order{SortID, true}:
+		rows, err = s.q.ReservationListNewest(ctx, queries.ReservationListNewestParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, RowLimit: limit})
+	case Order{SortID, false}:
+		rows, err = convertRows(s.q.ReservationListOldest(ctx, queries.ReservationListOldestParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, RowLimit: limit}))
+	case Order{SortSlot, false}:
+		rows, err = convertRows(s.q.ReservationListBySlotAsc(ctx, queries.ReservationListBySlotAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, AfterStartsAt: at, RowLimit: limit}))
+	case Order{SortSlot, true}:
+		rows, err = convertRows(s.q.ReservationListBySlotDesc(ctx, queries.ReservationListBySlotDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, BeforeStartsAt: at, RowLimit: limit}))
+	case Order{SortAmount, false}:
+		rows, err = convertRows(s.q.ReservationListByAmountAsc(ctx, queries.ReservationListByAmountAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, AfterAmountCents: amount, RowLimit: limit}))
+	case Order{SortAmount, true}:
+		rows, err = convertRows(s.q.ReservationListByAmountDesc(ctx, queries.ReservationListByAmountDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, BeforeAmountCents: amount, RowLimit: limit}))
+	case Order{SortStatus, false}:
+		rows, err = convertRows(s.q.ReservationListByStatusAsc(ctx, queries.ReservationListByStatusAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, AfterStatusKey: text, RowLimit: limit}))
+	case Order{SortStatus, true}:
+		rows, err = convertRows(s.q.ReservationListByStatusDesc(ctx, queries.ReservationListByStatusDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, BeforeStatusKey: text, RowLimit: limit}))
+	case Order{SortCustomer, false}:
+		rows, err = convertRows(s.q.ReservationListByCustomerAsc(ctx, queries.ReservationListByCustomerAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, AfterCustomerName: text, RowLimit: limit}))
+	case Order{SortCustomer, true}:
+		rows, err = convertRows(s.q.ReservationListByCustomerDesc(ctx, queries.ReservationListByCustomerDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, BeforeCustomerName: text, RowLimit: limit}))
+	default:
+		return nil, tally.Errorf(tally.EINVALID, "The list cannot be sorted by %q.", o.String())
+	}
+	out := make([]ListRow, len(rows))
+	for i, r := range rows {
+		out[i] = listRow(r)
+	}
+	return out, err
+}
+
+// listRows are the rows of any list query: all have the fields of ReservationListNewestRow.
+type listRows interface {
+	queries.ReservationListOldestRow | queries.ReservationListBySlotAscRow | queries.ReservationListBySlotDescRow |
+		queries.ReservationListByAmountAscRow | queries.ReservationListByAmountDescRow |
+		queries.ReservationListByStatusAscRow | queries.ReservationListByStatusDescRow |
+		queries.ReservationListByCustomerAscRow | queries.ReservationListByCustomerDescRow |
+		queries.ReservationListByIDsRow
+}
+
+func convertRows[T listRows](rows []T, err error) ([]queries.ReservationListNewestRow, error) {
+	out := make([]queries.ReservationListNewestRow, len(rows))
+	for i, r := range rows {
+		out[i] = queries.ReservationListNewestRow(r)
+	}
+	return out, err
+}
+
+func listRow(r queries.ReservationListNewestRow) ListRow {
+	return ListRow{Reservation(r.Reservation), r.SlotStartsAt, r.ResourceName, r.CustomerName, r.CustomerEmail}
+}
+
+// Rows returns the given reservations as the list shows them, by id; ids that do not exist
+// are left out.
+func (s *Service) Rows(ctx context.Context, ids []int64) ([]ListRow, error) {
+	rows, err := convertRows(s.q.ReservationListByIDs(ctx, ids))
+	out := make([]ListRow, len(rows))
+	for i, r := range rows {
+		out[i] = listRow(r)
+	}
+	return out, err
+}
+
+// Slot returns slot id with its resource's name, or ENOTFOUND.
+func (s *Service) Slot(ctx context.Context, id int64) (Slot, error) {
+	r, err := s.q.ReservationFilterSlot(ctx, id)
+	if err != nil {
+		return Slot{}, notFound(err, "There is no slot %d.", id)
+	}
+	sl := r.Slot
+	return Slot{ID: sl.ID, ResourceID: sl.ResourceID, Resource: r.ResourceName, StartsAt: sl.StartsAt,
+		Capacity: sl.Capacity, Reserved: sl.Reserved, PriceCents: sl.PriceCents, Currency: sl.Currency}, nil
+}
+
+// CountCap is where the list stops counting: above it, a count says "more than CountCap" or,
+// for the whole table, gives the planner's estimate.
+const CountCap = 10_000
+
+// Count is a number of reservations as far as it was counted: exactly N, at least N
+// (AtLeast), or about N (About, an estimate from the table's statistics).
+type Count struct {
+	N       int64
+	AtLeast bool
+	About   bool
+}
+
+// Exact reports whether the count is exact.
+func (c Count) Exact() bool { return !c.AtLeast && !c.About }
+
+// StatusCounts are the counts of the reservations a filter matches, per status and in all.
+type StatusCounts struct {
+	ByStatus map[string]Count
+	Total    Count
+}
+
+// CountByStatus counts the reservations f matches, whatever its Status, per status. Counts
+// stay cheap on a large table: up to CountCap they are exact; above it, those of the whole
+// table are estimates and those of a filtered list are "at least CountCap".
+func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, error) {
+	out := StatusCounts{ByStatus: make(map[string]Count, len(Statuses))}
+	sid := f.searchID()
+	first, err := s.q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
+		SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
+		StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, Cap: CountCap + 1,
+	})
+	if err != nil {
+		return out, err
+	}
+	var seen int64
+	for _, c := range first {
+		out.ByStatus[c.Status] = Count{N: c.Reservations}
+		seen += c.Reservations
+	}
+	if seen > CountCap {
+		// More than the cap in all: count again status by status, each up to the cap.
+		each, err := s.q.ReservationCountEachStatus(ctx, queries.ReservationCountEachStatusParams{
+			SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
+			StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, Cap: CountCap + 1, Statuses: Statuses,
+		})
+		if err != nil {
+			return out, err
+		}
+		estimates := map[string]int64{}
+		if !f.narrowed() {
+			est, err := s.q.ReservationEstimateByStatus(ctx)
+			if err != nil {
+				return out, err
+			}
+			for _, e := range est {
+				estimates[e.Status] = e.Reservations
+			}
+		}
+		for _, c := range each {
+			switch n := c.Reservations; {
+			case n <= CountCap:
+				out.ByStatus[c.Status] = Count{N: n}
+			case estimates[c.Status] > CountCap:
+				out.ByStatus[c.Status] = Count{N: estimates[c.Status], About: true}
+			default:
+				out.ByStatus[c.Status] = Count{N: CountCap, AtLeast: true}
+			}
+		}
+	}
+	for _, st := range Statuses {
+		c := out.ByStatus[st]
+		out.ByStatus[st] = c
+		out.Total.N += c.N
+		out.Total.AtLeast = out.Total.AtLeast || c.AtLeast
+		out.Total.About = out.Total.About || c.About
+	}
+	if out.Total.AtLeast {
+		out.Total.About = false // "more than" is the weaker claim, and the true one
+	}
+	return out, nil
 }
 
 // Detail is one reservation with its names, ledger entries and history.
