@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"tally"
 	"tally/internal/fixture"
 	"tally/queries"
@@ -385,5 +387,292 @@ func TestNewReservationPickers(t *testing.T) {
 	}
 	if bad := s.b.get("/reservations/new/slots?slot_resource=x"); bad.Status != http.StatusBadRequest {
 		t.Errorf("bad resource: %d", bad.Status)
+	}
+}
+
+// listSeed makes n reservations spread over three slots and three customers, with one to
+// three seats (so amounts differ), and approves every third one.
+func listSeed(t *testing.T, s *staffApp, n int) []int64 {
+	t.Helper()
+	slots := []queries.Slot{s.slot, fixture.Slot(t, s.Pool, 500, 1000), fixture.Slot(t, s.Pool, 500, 4000)}
+	customers := []queries.Customer{s.customer, fixture.Customer(t, s.Pool), fixture.Customer(t, s.Pool)}
+	var ids []int64
+	for i := 0; i < n; i++ {
+		out, err := s.Service.Reserve(context.Background(), s.staff, "list-seed-"+fixture.Unique(),
+			reservations.NewReservation{SlotID: slots[i%3].ID, CustomerID: customers[(i/3)%3].ID, Seats: int32(1 + i%5%3)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			if _, err := s.Service.Approve(context.Background(), s.staff, "list-seed-a-"+fixture.Unique(), out.Reservation.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, out.Reservation.ID)
+	}
+	return ids
+}
+
+// ordered is the ids of every reservation in the order the SQL orders them.
+func (s *staffApp) ordered(orderBy string) []int64 {
+	s.t.Helper()
+	rows, err := s.Pool.Query(context.Background(), `SELECT r.id FROM reservations r JOIN slots s ON s.id = r.slot_id
+		JOIN customers c ON c.id = r.customer_id ORDER BY `+orderBy)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			s.t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func rowIDs(p page) []int64 {
+	var ids []int64
+	p.Doc.Find(`[data-testid="reservation-row"]`).Each(func(_ int, r *goquery.Selection) {
+		id, _ := strconv.ParseInt(strings.TrimPrefix(r.AttrOr("id", ""), "reservation-"), 10, 64)
+		ids = append(ids, id)
+	})
+	return ids
+}
+
+// TestReservationListSortsAndPages walks every sort both ways, page by page forward with Next
+// and back with Previous, and checks the rows against the database's own ORDER BY.
+func TestReservationListSortsAndPages(t *testing.T) {
+	t.Parallel()
+	s := newStaffApp(t, 500)
+	listSeed(t, s, 57)
+
+	for _, c := range []struct{ o, dir, orderBy string }{
+		{"", "", "r.id DESC"},
+		{"id", "asc", "r.id ASC"},
+		{"slot", "asc", "s.starts_at ASC, r.id ASC"},
+		{"slot", "desc", "s.starts_at DESC, r.id DESC"},
+		{"amount", "asc", "r.amount_cents ASC, r.id ASC"},
+		{"amount", "desc", "r.amount_cents DESC, r.id DESC"},
+		{"status", "asc", "r.status ASC, r.id ASC"},
+		{"status", "desc", "r.status DESC, r.id DESC"},
+		{"customer", "asc", "c.name ASC, r.id ASC"},
+		{"customer", "desc", "c.name DESC, r.id DESC"},
+	} {
+		want := s.ordered(c.orderBy)
+		path := "/reservations?size=25"
+		if c.o != "" {
+			path += "&o=" + c.o + "&dir=" + c.dir
+		}
+		var got []int64
+		var pages []string
+		for p := s.b.get(path); ; {
+			if p.Status != http.StatusOK {
+				t.Fatalf("%s %s: %d", c.o, c.dir, p.Status)
+			}
+			start := len(got) + 1
+			ids := rowIDs(p)
+			if showing := strings.TrimSpace(p.Doc.Find(`[data-testid="showing"]`).Text()); showing != fmt.Sprintf("Showing %d–%d of 57", start, start+len(ids)-1) {
+				t.Errorf("%s %s page %d: %q", c.o, c.dir, len(pages)+1, showing)
+			}
+			got = append(got, ids...)
+			pages = append(pages, fmt.Sprint(ids))
+			next, ok := p.Doc.Find(`[data-testid="next-page"]`).Attr("href")
+			if !ok {
+				break
+			}
+			p = s.b.get(next)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("sorted %s %s:\n got %v\nwant %v", c.o, c.dir, got, want)
+		}
+		if len(pages) != 3 {
+			t.Fatalf("sorted %s %s: %d pages of 25, want 3", c.o, c.dir, len(pages))
+		}
+		// And back: Previous from the last page gives the same pages.
+		p := s.b.get(path)
+		p = s.b.get(p.Doc.Find(`[data-testid="next-page"]`).AttrOr("href", ""))
+		p = s.b.get(p.Doc.Find(`[data-testid="next-page"]`).AttrOr("href", ""))
+		for i := 1; i >= 0; i-- {
+			prev, ok := p.Doc.Find(`[data-testid="prev-page"]`).Attr("href")
+			if !ok {
+				t.Fatalf("sorted %s %s: no Previous on page %d", c.o, c.dir, i+2)
+			}
+			p = s.b.get(prev)
+			if fmt.Sprint(rowIDs(p)) != pages[i] {
+				t.Errorf("sorted %s %s: Previous to page %d gave %v, want %s", c.o, c.dir, i+1, rowIDs(p), pages[i])
+			}
+		}
+		if p.Doc.Find(`[data-testid="prev-page"]`).Length() != 0 {
+			t.Errorf("sorted %s %s: the first page offers Previous", c.o, c.dir)
+		}
+	}
+}
+
+func TestReservationListHeadersAndSizes(t *testing.T) {
+	t.Parallel()
+	s := newStaffApp(t, 500)
+	listSeed(t, s, 30)
+
+	p := s.b.get("/reservations?status=held&size=25")
+	amount, _ := p.Doc.Find(`[data-testid="sort-amount"]`).Attr("href")
+	u, _ := url.Parse(amount)
+	if q := u.Query(); q.Get("o") != "amount" || q.Get("dir") != "desc" || q.Get("status") != "held" || q.Get("size") != "25" {
+		t.Errorf("the Amount header links to %s: want amount, dearest first, under the same filter and size", amount)
+	}
+	sorted := s.b.get(amount)
+	if got := sorted.Doc.Find(`th[aria-sort]`).AttrOr("aria-sort", ""); got != "descending" {
+		t.Errorf("sorted column says %q", got)
+	}
+	again, _ := sorted.Doc.Find(`[data-testid="sort-amount"]`).Attr("href")
+	if u, _ := url.Parse(again); u.Query().Get("dir") != "asc" {
+		t.Errorf("the sorted header links to %s, want the other way round", again)
+	}
+	if n := s.b.get("/reservations?size=25").Doc.Find(`[data-testid="reservation-row"]`).Length(); n != 25 {
+		t.Errorf("size=25 shows %d rows", n)
+	}
+	if n := s.b.get("/reservations?size=100").Doc.Find(`[data-testid="reservation-row"]`).Length(); n != 30 {
+		t.Errorf("size=100 shows %d rows", n)
+	}
+	// The older sort=oldest and cursor=ID still work.
+	oldest := s.b.get("/reservations?sort=oldest")
+	ids := rowIDs(oldest)
+	if len(ids) != 30 || ids[0] > ids[1] {
+		t.Errorf("sort=oldest: %v", ids)
+	}
+	if got := rowIDs(s.b.get(fmt.Sprintf("/reservations?sort=oldest&cursor=%d", ids[9]))); len(got) != 20 || got[0] != ids[10] {
+		t.Errorf("sort=oldest&cursor: %v", got)
+	}
+	// Names, not ids: the slot and the customer the list is narrowed to.
+	narrowed := s.b.get(fmt.Sprintf("/reservations?slot=%d&customer=%d", s.slot.ID, s.customer.ID))
+	hint := narrowed.Doc.Find(`[data-testid="narrowed"]`).Text()
+	if !strings.Contains(hint, s.customer.Name) || !strings.Contains(hint, s.slot.StartsAt.UTC().Format("2006-01-02 15:04 UTC")) || strings.Contains(hint, "slot "+strconv.FormatInt(s.slot.ID, 10)) {
+		t.Errorf("narrowed list says %q", hint)
+	}
+	confirm := narrowed.Doc.Find(`[data-testid="settle-slot"]`).Closest("form").AttrOr("hx-confirm", "")
+	if !strings.Contains(confirm, " at "+s.slot.StartsAt.UTC().Format("2006-01-02 15:04 UTC")) {
+		t.Errorf("settle-slot asks %q", confirm)
+	}
+	if got := narrowed.Doc.Find(`[data-testid="cancel"]`).First().AttrOr("hx-confirm", ""); !strings.Contains(got, s.customer.Name+"'s reservation #") {
+		t.Errorf("cancel asks %q", got)
+	}
+}
+
+// TestReservationListRefusesHostilePages: a bad sort, direction, size, cursor or position is
+// a 400 with a sentence, never a 500; a cursor past the end is an empty page.
+func TestReservationListRefusesHostilePages(t *testing.T) {
+	t.Parallel()
+	s := newStaffApp(t, 10)
+	s.reserve(1)
+	for path, want := range map[string]string{
+		"/reservations?o=bogus":                               "cannot be sorted by",
+		"/reservations?o=id%3BDROP":                           "cannot be sorted by",
+		"/reservations?o=amount&dir=sideways":                 "asc or desc",
+		"/reservations?size=0":                                "25, 50, 100 or 200",
+		"/reservations?size=1000":                             "25, 50, 100 or 200",
+		"/reservations?size=abc":                              "25, 50, 100 or 200",
+		"/reservations?size=-25":                              "25, 50, 100 or 200",
+		"/reservations?after=abc":                             "page link is broken",
+		"/reservations?after=0":                               "page link is broken",
+		"/reservations?before=-5":                             "page link is broken",
+		"/reservations?o=amount&after=12":                     "page link is broken",
+		"/reservations?o=amount&after=x~12":                   "page link is broken",
+		"/reservations?o=amount&after=99999999999999999999~1": "page link is broken",
+		"/reservations?o=slot&after=yesterday~3":              "page link is broken",
+		"/reservations?o=slot&before=2026-01-01T00:00:00Z~":   "page link is broken",
+		"/reservations?o=customer&after=" + url.QueryEscape(strings.Repeat("é", 201)+"~1"): "page link is broken",
+		"/reservations?after=" + strings.Repeat("9", 400):                                  "page link is broken",
+		"/reservations?after=5&before=6":                                                   "not both",
+		"/reservations?start=0":                                                            "start must be",
+		"/reservations?start=abc":                                                          "start must be",
+		"/reservations?o=slot&cursor=5":                                                    "page link is broken",
+	} {
+		p := s.b.get(path)
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Doc.Find(`[data-testid="error-page"]`).Text(), want) {
+			t.Errorf("GET %s: %d %q, want 400 saying %q", path, p.Status, strings.TrimSpace(p.Doc.Find(`[data-testid="error-page"] p`).First().Text()), want)
+		}
+	}
+	for _, path := range []string{"/reservations?after=9223372036854775807", "/reservations?o=amount&dir=asc&after=9223372036854775807~9223372036854775807",
+		"/reservations?o=customer&before=" + url.QueryEscape("~~~~~~1"), "/reservations?o=slot&after=" + url.QueryEscape("9999-12-31T23:59:59.999999Z~1"),
+		"/reservations?o=status&after=zzz~1&size=200&start=1099511627776"} {
+		if p := s.b.get(path); p.Status != http.StatusOK {
+			t.Errorf("GET %s: %d, want 200", path, p.Status)
+		}
+	}
+	// From htmx (a filter typed in), the refusal is a toast.
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/reservations?size=7", nil)
+	req.Header.Set("HX-Request", "true")
+	if p := s.b.do(req); p.Status != http.StatusBadRequest || p.Header.Get("HX-Retarget") != "#flash" || !strings.Contains(p.Body, "25, 50, 100 or 200") {
+		t.Errorf("htmx with size=7: %d %q %s", p.Status, p.Header.Get("HX-Retarget"), p.Body)
+	}
+}
+
+// TestReservationListCountsAboveTheCap: past 10,000 matching reservations the counts stop:
+// a filtered list says "more than 10,000", the whole table gives an estimate.
+func TestReservationListCountsAboveTheCap(t *testing.T) {
+	t.Parallel()
+	s := newStaffApp(t, 10)
+	s.reserve(1)
+	if _, err := s.Pool.Exec(context.Background(), `INSERT INTO reservations (slot_id, customer_id, seats, amount_cents, currency, hold_expires_at)
+		SELECT $1, $2, 1, 2500, 'EUR', now() + interval '1 hour' FROM generate_series(1, 10050)`, s.slot.ID, s.customer.ID); err != nil {
+		t.Fatal(err)
+	}
+	filtered := s.b.get(fmt.Sprintf("/reservations?slot=%d", s.slot.ID))
+	if got := strings.TrimSpace(filtered.Doc.Find(`[data-testid="count-held"] .count`).Text()); got != "10,000+" {
+		t.Errorf("held under a filter: %q", got)
+	}
+	if got := strings.TrimSpace(filtered.Doc.Find(`[data-testid="showing"]`).Text()); got != "Showing 1–50 of more than 10,000" {
+		t.Errorf("showing: %q", got)
+	}
+	if got := strings.TrimSpace(filtered.Doc.Find(`[data-testid="count-approved"] .count`).Text()); got != "0" {
+		t.Errorf("approved under a filter: %q", got)
+	}
+	if _, err := s.Pool.Exec(context.Background(), "ANALYZE reservations"); err != nil {
+		t.Fatal(err)
+	}
+	all := s.b.get("/reservations")
+	if got := all.Doc.Find(`[data-testid="count-held"]`).AttrOr("title", ""); !strings.HasPrefix(got, "about 10,") {
+		t.Errorf("held in the whole table: %q (%q), want an estimate", got, all.Doc.Find(`[data-testid="count-held"] .count`).Text())
+	}
+	if got := strings.TrimSpace(all.Doc.Find(`[data-testid="showing"]`).Text()); !strings.HasPrefix(got, "Showing 1–50 of about 10,") {
+		t.Errorf("showing: %q", got)
+	}
+}
+
+// TestBulkSettleAnswersWithTheList: from the list, a bulk settle answers with the same page
+// (filter, sort, size) as it now is, the outcome above the rows naming each reservation, and
+// a toast.
+func TestBulkSettleAnswersWithTheList(t *testing.T) {
+	t.Parallel()
+	s := newStaffApp(t, 500)
+	ids := listSeed(t, s, 12) // ids[0], [3], [6], [9] approved
+	query := "?o=amount&dir=asc&size=25&status=approved"
+	bulk := s.b.htmx("/reservations/bulk-settle"+query, url.Values{"id": {strconv.FormatInt(ids[0], 10), strconv.FormatInt(ids[1], 10)}})
+	if bulk.Status != http.StatusOK {
+		t.Fatalf("bulk: %d %s", bulk.Status, bulk.Body)
+	}
+	if got := bulk.Doc.Find(`#flash[hx-swap-oob] [data-testid="flash"]`).Text(); got != "Settled 1; 1 could not be settled." {
+		t.Errorf("toast: %q", got)
+	}
+	result := bulk.Doc.Find(`#reservation-results [data-testid="bulk-result"]`)
+	if result.Length() != 1 || !strings.Contains(result.Find(`[data-testid="bulk-item"]`).First().Text(), s.customer.Name) {
+		t.Errorf("the outcome does not name the customer: %q", result.Text())
+	}
+	if n := bulk.Doc.Find(`[data-testid="reservation-row"]`).Length(); n != 3 {
+		t.Errorf("the approved list after settling one of four holds %d rows", n)
+	}
+	if got := strings.TrimSpace(bulk.Doc.Find(`[data-testid="count-settled"] .count`).Text()); got != "1" {
+		t.Errorf("settled count after the bulk: %q", got)
+	}
+	if got := bulk.Doc.Find(`th[aria-sort]`).Find("a").AttrOr("data-testid", ""); got != "sort-amount" {
+		t.Errorf("the answer lost the sort: %q", got)
+	}
+	if bad := s.b.htmx("/reservations/bulk-settle?size=3", url.Values{"id": {strconv.FormatInt(ids[3], 10)}}); bad.Status != http.StatusBadRequest {
+		t.Errorf("bulk from a bad list address: %d", bad.Status)
+	}
+	if got := s.count("SELECT count(*) FROM reservations WHERE status = 'settled'"); got != 1 {
+		t.Errorf("%d settled, want 1 (a refused request settles nothing)", got)
 	}
 }
