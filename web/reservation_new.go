@@ -50,7 +50,7 @@ func (s *Server) slotOptions(ctx context.Context, resourceID *int64, since *time
 	slots, err := s.bookings.UpcomingSlots(ctx, resourceID, since, 200)
 	options := make([]views.Option, len(slots))
 	for i, sl := range slots {
-		when := sl.StartsAt.UTC().Format("Mon 2 Jan 15:04 UTC")
+		when := sl.StartsAt.UTC().Format("2006-01-02 (Mon) 15:04 UTC")
 		label := fmt.Sprintf("%s · %s · %d left · %s", sl.Resource, when, sl.Left(), reservations.Money(sl.PriceCents, sl.Currency))
 		if sl.Left() == 0 {
 			label = fmt.Sprintf("%s · %s · sold out", sl.Resource, when)
