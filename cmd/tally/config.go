@@ -30,6 +30,9 @@ const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://post
   TALLY_JOB_TIMEOUT     longest run of the other jobs: expiry, purge (default 1m)
   TALLY_RESCUE_AFTER    how long a job may stay running before it is taken for a dead worker's and
                         run again (default: the longest job timeout plus 1m; not less than that timeout)
+  TALLY_CIRCUIT_OPEN_FOR
+                        how long the partner circuit breaker, once open (5 failed calls in a row),
+                        holds partner jobs back before a probe call (default 30s)
 `
 
 // Config is everything tally reads from the environment.
@@ -51,6 +54,7 @@ type Config struct {
 	PartnerTimeout time.Duration
 	JobTimeout     time.Duration
 	RescueAfter    time.Duration
+	CircuitOpenFor time.Duration
 }
 
 func configFromEnv() (Config, error) {
@@ -74,6 +78,7 @@ func configFromEnv() (Config, error) {
 		{"TALLY_PARTNER_TIMEOUT", &cfg.PartnerTimeout, false},
 		{"TALLY_JOB_TIMEOUT", &cfg.JobTimeout, false},
 		{"TALLY_RESCUE_AFTER", &cfg.RescueAfter, false},
+		{"TALLY_CIRCUIT_OPEN_FOR", &cfg.CircuitOpenFor, false},
 	} {
 		v := strings.TrimSpace(os.Getenv(d.name))
 		if v == "" {
@@ -114,12 +119,14 @@ func (c Config) log(log *slog.Logger) {
 	log.Info("configuration", "database", redact(c.DatabaseURL), "addr", c.Addr, "partner", c.PartnerURL, "demo", c.Demo,
 		"secure_cookies", c.SecureCookies, "trust_proxy", c.TrustProxy, "log_level", c.LogLevel.String(),
 		"statement_timeout", c.StatementTimeout, "shutdown_timeout", c.ShutdownTimeout,
-		"partner_timeout", w.PartnerTimeout, "job_timeout", w.JobTimeout, "rescue_after", w.RescueAfter)
+		"partner_timeout", w.PartnerTimeout, "job_timeout", w.JobTimeout, "rescue_after", w.RescueAfter,
+		"circuit_open_for", w.CircuitOpenFor)
 }
 
 // jobs is the workers' part of the configuration.
 func (c Config) jobs() jobs.Config {
-	return jobs.Config{PartnerURL: c.PartnerURL, PartnerTimeout: c.PartnerTimeout, JobTimeout: c.JobTimeout, RescueAfter: c.RescueAfter}
+	return jobs.Config{PartnerURL: c.PartnerURL, PartnerTimeout: c.PartnerTimeout, JobTimeout: c.JobTimeout, RescueAfter: c.RescueAfter,
+		CircuitOpenFor: c.CircuitOpenFor}
 }
 
 func redact(dsn string) string {

@@ -92,6 +92,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, name string, ar
 		}
 		handler := web.New(web.Config{
 			Demo: cfg.Demo, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy, Logger: log,
+			PartnerURL: cfg.PartnerURL,
 		}, pool, svc, inserter)
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
@@ -109,12 +110,14 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, name string, ar
 			IdleTimeout:  2 * time.Minute,
 		}
 		go func() { errc <- srv.Serve(ln) }()
-		fmt.Printf("\nTally is running at %s\n", publicURL(ln.Addr(), cfg.Addr))
+		consoleURL := publicURL(ln.Addr(), cfg.Addr)
+		fmt.Printf("\nTally is running at %s\n", consoleURL)
 		if cfg.Demo {
 			fmt.Printf("Demo accounts (password %q):\n", accounts.DemoPassword)
 			for _, a := range accounts.DemoAccounts {
 				fmt.Printf("  %-22s %s\n", a.Email, a.Role)
 			}
+			fmt.Printf("Make the partner fail, and heal it, at %s/partner (as an operator).\n", consoleURL)
 		}
 		fmt.Println("Press Ctrl-C to stop.")
 		cfg.log(log) // after the banner, so that the first address printed is Tally's
