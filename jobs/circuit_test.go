@@ -21,7 +21,9 @@ import (
 // would burn attempts four times a second.
 type soonRetry struct{}
 
-func (soonRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(250 * time.Millisecond) }
+func (soonRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(250 * time.Millisecond)
+}
 
 // breakerWorkers starts workers whose breaker opens after 3 failures and probes every second.
 func breakerWorkers(t *testing.T, pool *pgxpool.Pool, partnerURL string) *jobs.Client {
