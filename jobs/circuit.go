@@ -206,17 +206,20 @@ func (c *circuit) call(ctx context.Context, fn func() error) error {
 	return err
 }
 
-// count keeps the failures in a row, as the console shows them.
+// count keeps the failures in a row, as the console shows them, by the breaker's rules: a
+// refusal is the partner answering, a call cut short on our side says nothing.
 func (c *circuit) count(err error) {
 	var perm *PermanentError
-	failed := err != nil && !errors.As(err, &perm) && !errors.Is(err, context.Canceled)
+	refused := errors.As(err, &perm)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
-	case failed:
+	case errors.Is(err, context.Canceled):
+		return
+	case err != nil && !refused:
 		c.failures++
 		c.lastError = err.Error()
-	case err == nil && c.failures > 0:
+	case c.failures > 0:
 		c.failures = 0
 	default:
 		return
