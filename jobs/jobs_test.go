@@ -168,7 +168,9 @@ func TestPurgeRemovesOnlyWhatIsOld(t *testing.T) {
 	fixture.WaitJob(t, workers, res.Job.ID, wait, rivertype.JobStateCompleted)
 	for table, want := range map[string]int{"sessions": 1, "login_attempts": 1, "idempotency_keys": 1} {
 		var n int
-		pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n)
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		if n != want {
 			t.Errorf("%s: %d rows left, want %d", table, n, want)
 		}

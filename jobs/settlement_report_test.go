@@ -89,7 +89,9 @@ func TestSettlementReport(t *testing.T) {
 		}
 	}
 	var jobsQueued int
-	pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE kind = 'settlement_report'").Scan(&jobsQueued)
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE kind = 'settlement_report'").Scan(&jobsQueued); err != nil {
+		t.Fatal(err)
+	}
 	if jobsQueued != 1 {
 		t.Errorf("%d report jobs; want 1", jobsQueued)
 	}
