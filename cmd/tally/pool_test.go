@@ -22,6 +22,7 @@ func TestStatementTimeout(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testdb.New(t)
+	testdb.AllowErrors(t, "57014") // the statement cancelled on purpose, below
 	dsn := db.Config().ConnString()
 	// A limit on the database itself, as a DBA may set, far too short for any real work.
 	// It applies to connections made from now on.
