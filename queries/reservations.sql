@@ -363,6 +363,12 @@ SELECT st.status::text AS status, (
 )::bigint AS reservations
 FROM unnest(@statuses::text[]) AS st(status);
 
+-- ReservationCountBudget bounds the statements of the rest of the transaction (the counts
+-- status by status) to @milliseconds: past it, the page says less rather than keep staff
+-- waiting.
+-- name: ReservationCountBudget :exec
+SELECT set_config('statement_timeout', @milliseconds::text, true);
+
 -- ReservationEstimateByStatus is the planner's idea of how many reservations have each
 -- status: the table's row estimate times each status's share in its statistics. Empty until
 -- the table has been analysed.

@@ -90,6 +90,18 @@ func (q *Queries) ReservationCancel(ctx context.Context, arg ReservationCancelPa
 	return i, err
 }
 
+const ReservationCountBudget = `-- name: ReservationCountBudget :exec
+SELECT set_config('statement_timeout', $1::text, true)
+`
+
+// ReservationCountBudget bounds the statements of the rest of the transaction (the counts
+// status by status) to @milliseconds: past it, the page says less rather than keep staff
+// waiting.
+func (q *Queries) ReservationCountBudget(ctx context.Context, milliseconds string) error {
+	_, err := q.db.Exec(ctx, ReservationCountBudget, milliseconds)
+	return err
+}
+
 const ReservationCountByStatus = `-- name: ReservationCountByStatus :many
 
 SELECT capped.status, count(*) AS reservations

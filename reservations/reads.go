@@ -2,6 +2,7 @@ package reservations
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"tally"
 	"tally/audit"
@@ -318,16 +321,22 @@ func (s *Service) Slot(ctx context.Context, id int64) (Slot, error) {
 // for the whole table, gives the planner's estimate.
 const CountCap = 10_000
 
+// countBudget bounds each counting statement. Past it (a broad search of a large table), what
+// was not counted is not known.
+const countBudget = 250 * time.Millisecond
+
 // Count is a number of reservations as far as it was counted: exactly N, at least N
-// (AtLeast), or about N (About, an estimate from the table's statistics).
+// (AtLeast), about N (About, an estimate from the table's statistics), or not known (Unknown:
+// too many to count in time).
 type Count struct {
 	N       int64
 	AtLeast bool
 	About   bool
+	Unknown bool
 }
 
 // Exact reports whether the count is exact.
-func (c Count) Exact() bool { return !c.AtLeast && !c.About }
+func (c Count) Exact() bool { return !c.AtLeast && !c.About && !c.Unknown }
 
 // StatusCounts are the counts of the reservations a filter matches, per status and in all.
 type StatusCounts struct {
@@ -337,15 +346,35 @@ type StatusCounts struct {
 
 // CountByStatus counts the reservations f matches, whatever its Status, per status. Counts
 // stay cheap on a large table: up to CountCap they are exact; above it, those of the whole
-// table are estimates and those of a filtered list are "at least CountCap".
+// table are estimates and those of a filtered list are "at least CountCap". Each count has
+// countBudget: past it (a broad search of a large table) what was not counted is Unknown.
 func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, error) {
 	out := StatusCounts{ByStatus: make(map[string]Count, len(Statuses))}
+	unknown := func(total Count) (StatusCounts, error) {
+		for _, st := range Statuses {
+			out.ByStatus[st] = Count{Unknown: true}
+		}
+		out.Total = total
+		return out, nil
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return out, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only: nothing to keep
+	q := s.q.WithTx(tx)
+	if err := q.ReservationCountBudget(ctx, strconv.FormatInt(countBudget.Milliseconds(), 10)); err != nil {
+		return out, err
+	}
+
 	sid := f.searchID()
-	first, err := s.q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
+	first, err := q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
 		SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
 		StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, Cap: CountCap + 1,
 	})
-	if err != nil {
+	if timedOut(ctx, err) {
+		return unknown(Count{Unknown: true})
+	} else if err != nil {
 		return out, err
 	}
 	var seen int64
@@ -355,16 +384,18 @@ func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, er
 	}
 	if seen > CountCap {
 		// More than the cap in all: count again status by status, each up to the cap.
-		each, err := s.q.ReservationCountEachStatus(ctx, queries.ReservationCountEachStatusParams{
+		each, err := q.ReservationCountEachStatus(ctx, queries.ReservationCountEachStatusParams{
 			SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
 			StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, Cap: CountCap + 1, Statuses: Statuses,
 		})
-		if err != nil {
+		if timedOut(ctx, err) {
+			return unknown(Count{N: CountCap, AtLeast: true})
+		} else if err != nil {
 			return out, err
 		}
 		estimates := map[string]int64{}
 		if !f.narrowed() {
-			est, err := s.q.ReservationEstimateByStatus(ctx)
+			est, err := q.ReservationEstimateByStatus(ctx)
 			if err != nil {
 				return out, err
 			}
@@ -385,7 +416,7 @@ func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, er
 	}
 	for _, st := range Statuses {
 		c := out.ByStatus[st]
-		out.ByStatus[st] = c
+		out.ByStatus[st] = c // a status none has is an exact 0
 		out.Total.N += c.N
 		out.Total.AtLeast = out.Total.AtLeast || c.AtLeast
 		out.Total.About = out.Total.About || c.About
@@ -394,6 +425,13 @@ func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, er
 		out.Total.About = false // "more than" is the weaker claim, and the true one
 	}
 	return out, nil
+}
+
+// timedOut reports whether err is a statement timeout of the database (not the request's
+// own end).
+func timedOut(ctx context.Context, err error) bool {
+	var pgErr *pgconn.PgError
+	return ctx.Err() == nil && errors.As(err, &pgErr) && pgErr.Code == "57014" // query_canceled
 }
 
 // Detail is one reservation with its names, ledger entries and history.

@@ -78,16 +78,19 @@ func formatCount(n int64) string {
 }
 
 // Count is a number of reservations as far as it was counted: exactly N, more than N
-// (AtLeast), or about N (About, an estimate).
+// (AtLeast), about N (About, an estimate), or not known (Unknown: too many to count quickly).
 type Count struct {
 	N       int64
 	AtLeast bool
 	About   bool
+	Unknown bool
 }
 
-// Short is the count for a tab: "1,234", "10,000+", "≈312,000".
+// Short is the count for a tab: "1,234", "10,000+", "≈312,000", or nothing.
 func (c Count) Short() string {
 	switch {
+	case c.Unknown:
+		return ""
 	case c.AtLeast:
 		return formatCount(c.N) + "+"
 	case c.About:
@@ -96,9 +99,11 @@ func (c Count) Short() string {
 	return formatCount(c.N)
 }
 
-// Long is the count in a sentence: "1,234", "more than 10,000", "about 312,000".
+// Long is the count in a sentence: "1,234", "more than 10,000", "about 312,000", "many".
 func (c Count) Long() string {
 	switch {
+	case c.Unknown:
+		return "many"
 	case c.AtLeast:
 		return "more than " + formatCount(c.N)
 	case c.About:

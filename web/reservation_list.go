@@ -215,7 +215,7 @@ func (s *Server) listPage(ctx context.Context, q listQuery) (views.ReservationLi
 }
 
 func viewCount(c reservations.Count) views.Count {
-	return views.Count{N: c.N, AtLeast: c.AtLeast, About: c.About}
+	return views.Count{N: c.N, AtLeast: c.AtLeast, About: c.About, Unknown: c.Unknown}
 }
 
 func reservationRow(l reservations.ListRow) views.ReservationRow {
