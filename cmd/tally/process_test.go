@@ -52,7 +52,7 @@ func binary(t *testing.T) string {
 		build.bin = filepath.Join(build.dir, "tally")
 		out, err := exec.Command("go", "build", "-o", build.bin, ".").CombinedOutput()
 		if err != nil {
-			build.err = fmt.Errorf("go build: %v\n%s", err, out)
+			build.err = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if build.err != nil {
