@@ -156,6 +156,12 @@
     if ((status >= 200 && status < 300) || status === 409) {
       if (window.htmx) window.htmx.trigger(document.body, "tally:reservations-changed");
     }
+  });
+
+  // The row acted on stays the current one (once htmx has settled its attributes, class too).
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-changes-reservations")) return;
     var row = document.querySelector(elt.getAttribute("hx-target"));
     if (row) setCurrent(row, false);
   });

@@ -332,6 +332,7 @@ func TestBrowserRowActionRefreshesCounts(t *testing.T) {
 	if !js[bool](t, ctx, `!!document.activeElement.closest('`+row+`')`) {
 		t.Errorf("the focus is on %s, not in the row acted on", js[string](t, ctx, `document.activeElement.outerHTML.slice(0, 80)`))
 	}
+	waitFor(t, ctx, "the row acted on to stay the current one", `!!document.querySelector('`+row+`.current')`)
 	if !js[bool](t, ctx, inViewport(`#flash [data-testid="flash"]`)) || !strings.Contains(text(t, ctx, `#flash`), fmt.Sprintf("Approved reservation #%d", ids[1])) {
 		t.Errorf("toast: %q", text(t, ctx, `#flash`))
 	}
