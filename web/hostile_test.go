@@ -23,7 +23,7 @@ import (
 // is tried with every parameter here (and every route with the shared ones) set to each hostile
 // value.
 var hostileParams = map[string][]string{
-	"GET /reservations":               {"status", "resource", "slot", "customer", "from", "to", "q", "sort", "cursor", "dir", "size", "before", "after"},
+	"GET /reservations":               {"status", "resource", "slot", "customer", "from", "to", "q", "sort", "o", "dir", "cursor", "size", "before", "after", "start"},
 	"GET /reservations/new/quote":     {"slot_id", "seats"},
 	"GET /reservations/new/customers": {"customer_q"},
 	"GET /reservations/new/slots":     {"slot_resource", "slot_from"},
@@ -64,7 +64,7 @@ var badNumbers = []string{
 
 // numeric parameters hold a number, an id or a date.
 var numeric = map[string]bool{"resource": true, "slot": true, "customer": true, "from": true, "to": true, "cursor": true,
-	"size": true, "before": true, "after": true, "slot_id": true, "seats": true, "slot_resource": true, "slot_from": true,
+	"size": true, "before": true, "after": true, "start": true, "slot_id": true, "seats": true, "slot_resource": true, "slot_from": true,
 	"record_id": true, "customer_id": true, "id": true, "day": true, "error_rate": true, "latency_ms": true}
 
 // Text a form may well take: it must never break a page or run in it.
