@@ -191,8 +191,8 @@ func TestSignInLimitPerAddress(t *testing.T) {
 	}
 	// Unknown emails are limited the same way as real ones, so limits do not tell them apart.
 	for i := range accounts.MaxFailuresPerPair {
-		svc.Authenticate(ctx, "nobody@example.com", "x", "203.0.113.11") //nolint:errcheck // only the next refusal matters
-		svc.Authenticate(ctx, "kim@example.com", fmt.Sprint("x", i), "203.0.113.12")
+		svc.Authenticate(ctx, "nobody@example.com", "x", "203.0.113.11")             //nolint:errcheck // only the next refusal matters
+		svc.Authenticate(ctx, "kim@example.com", fmt.Sprint("x", i), "203.0.113.12") //nolint:errcheck // only the next refusal matters
 	}
 	_, unknown := svc.Authenticate(ctx, "nobody@example.com", "x", "203.0.113.11")
 	_, known := svc.Authenticate(ctx, "kim@example.com", "x", "203.0.113.12")

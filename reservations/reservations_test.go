@@ -382,7 +382,9 @@ func TestLedger(t *testing.T) {
 		t.Errorf("%d payout jobs, want 5", got)
 	}
 	var revenue int64
-	e.pool.QueryRow(ctx, "SELECT -sum(amount_cents) FROM ledger_entries WHERE account = 'revenue'").Scan(&revenue)
+	if err := e.pool.QueryRow(ctx, "SELECT -sum(amount_cents) FROM ledger_entries WHERE account = 'revenue'").Scan(&revenue); err != nil {
+		t.Fatal(err)
+	}
 	if revenue != 2500*(1+2+3+4+5) {
 		t.Errorf("revenue %d, want %d", revenue, 2500*15)
 	}

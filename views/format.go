@@ -127,10 +127,3 @@ func formatTimePtr(t *time.Time) string {
 	}
 	return formatTime(*t)
 }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}

@@ -230,8 +230,10 @@ func TestAdminManagesUsers(t *testing.T) {
 		t.Errorf("disabled user still served: %d", p.Status)
 	}
 	var audited int
-	a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE record_type = 'user'
-		AND actor = 'root@example.com' AND action IN ('user.create', 'user.disable')`).Scan(&audited)
+	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE record_type = 'user'
+		AND actor = 'root@example.com' AND action IN ('user.create', 'user.disable')`).Scan(&audited); err != nil {
+		t.Fatal(err)
+	}
 	if audited != 2 {
 		t.Errorf("%d audit rows for adding and disabling a user, want 2", audited)
 	}

@@ -133,7 +133,9 @@ func TestBrowserReserveApproveSettle(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="settle"]`)),
 	)
 	var approvals int
-	a.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_events WHERE action = 'approve'").Scan(&approvals)
+	if err := a.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_events WHERE action = 'approve'").Scan(&approvals); err != nil {
+		t.Fatal(err)
+	}
 	if approvals != 1 {
 		t.Errorf("%d approvals after a double click, want 1", approvals)
 	}

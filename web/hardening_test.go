@@ -91,7 +91,7 @@ func TestHardening(t *testing.T) {
 		}
 		desc := slices.Clone(ids)
 		slices.Reverse(desc)
-		other := s.app.browser()
+		other := s.browser()
 		other.signIn("kim@example.com")
 		var wg sync.WaitGroup
 		pages := make([]page, 2)

@@ -162,7 +162,7 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			u, err := s.accounts.Get(ctx, id)
 			switch {
 			case err == nil && u.DisabledAt == nil && (!u.Demo || s.cfg.Demo):
-				c.Set(ctxUser, &views.SignedIn{ID: u.ID, Email: u.Email, Name: u.Name, Role: tally.Role(u.Role)})
+				c.Set(ctxUser, &views.SignedIn{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role})
 				return next(c)
 			case err != nil && tally.ErrorCode(err) != tally.ENOTFOUND:
 				return err

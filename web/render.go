@@ -68,19 +68,18 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, message := http.StatusInternalServerError, "Internal error."
+	status, message := errorStatus(tally.ErrorCode(err)), tally.ErrorMessage(err)
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		status = he.Code
-		message = http.StatusText(he.Code) + "."
-		if he.Code == http.StatusNotFound {
+		switch he.Code {
+		case http.StatusNotFound:
 			message = "There is no page at this address."
-		} else if he.Code == http.StatusRequestEntityTooLarge {
+		case http.StatusRequestEntityTooLarge:
 			message = "The request is too large."
+		default:
+			message = http.StatusText(he.Code) + "."
 		}
-	} else {
-		status = errorStatus(tally.ErrorCode(err))
-		message = tally.ErrorMessage(err)
 	}
 	if status >= 500 {
 		s.log.Error("internal error", "err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID),

@@ -86,7 +86,7 @@ func start(t *testing.T, env []string, args ...string) *process {
 		select {
 		case <-p.done:
 		default:
-			p.cmd.Process.Kill()
+			_ = p.cmd.Process.Kill() // it may have exited just now
 			<-p.done
 		}
 		if t.Failed() {

@@ -163,7 +163,7 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, dsn string) (string, e
 
 func schemaHash(role string) string {
 	h := sha256.New()
-	io.WriteString(h, role+"\x00")
+	h.Write([]byte(role + "\x00"))
 	err := fs.WalkDir(migrations.FS(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -173,7 +173,7 @@ func schemaHash(role string) string {
 			return err
 		}
 		defer f.Close()
-		io.WriteString(h, path)
+		h.Write([]byte(path))
 		_, err = io.Copy(h, f)
 		return err
 	})
@@ -183,7 +183,7 @@ func schemaHash(role string) string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
 			if dep.Path == "github.com/riverqueue/river" {
-				io.WriteString(h, dep.Version)
+				h.Write([]byte(dep.Version))
 			}
 		}
 	}
