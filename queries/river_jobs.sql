@@ -1,0 +1,155 @@
+-- The jobs console's reads of River's tables that River's client has no call for: counts,
+-- lag, throughput, failure groups. Read-only: every change to a job goes through River's
+-- client (package operations). River's schema, as sqlc sees it, is queries/river/schema.sql.
+
+-- RiverJobCountByStateQueue counts the jobs of each queue in each of @states, up to @cap
+-- each: a count stops at @cap rows of river_job_prioritized_fetching_index (state, queue, …)
+-- rather than walking a million finished jobs. The queues of a state are found by skipping
+-- from one to the next through the same index, not by reading every row.
+-- name: RiverJobCountByStateQueue :many
+WITH RECURSIVE pairs (state, queue) AS (
+    SELECT s.state, (SELECT min(j.queue) FROM river_job j WHERE j.state = s.state)
+    FROM unnest(CAST(@states::text[] AS river_job_state[])) AS s (state)
+  UNION ALL
+    SELECT p.state, (SELECT min(j.queue) FROM river_job j WHERE j.state = p.state AND j.queue > p.queue)
+    FROM pairs p
+    WHERE p.queue IS NOT NULL
+)
+SELECT p.state::text AS state, p.queue::text AS queue, (
+    SELECT count(*) FROM (
+        SELECT 1 FROM river_job j WHERE j.state = p.state AND j.queue = p.queue LIMIT @cap::int
+    ) capped
+)::bigint AS jobs
+FROM pairs p
+WHERE p.queue IS NOT NULL
+ORDER BY 1, 2;
+
+-- RiverJobEstimateByStateQueue is the planner's idea of how many jobs each (state, queue)
+-- has: the share of each pair in the extended statistics river_job_state_queue_stats
+-- (migration 00006) times the table's rows, scaled to the table's current size as the
+-- planner does. Empty until river_job has been analysed.
+-- name: RiverJobEstimateByStateQueue :many
+SELECT st.most_common_vals[i][1]::text AS state, st.most_common_vals[i][2]::text AS queue,
+       (st.most_common_freqs[i] * CASE
+            WHEN c.relpages > 0 THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::bigint)
+            ELSE c.reltuples END)::bigint AS jobs
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_stats_ext st ON st.schemaname = current_schema() AND st.tablename = 'river_job'
+                                AND st.statistics_name = 'river_job_state_queue_stats'
+CROSS JOIN LATERAL generate_subscripts(st.most_common_freqs, 1) AS i
+WHERE c.oid = 'river_job'::regclass AND c.reltuples > 0;
+
+-- RiverJobOldestAvailable is, per queue, when its oldest available job became available:
+-- the queue's lag is the time since (waiting is false, and oldest meaningless, when none is
+-- available). One index probe per priority, since the fetching index orders by priority
+-- before scheduled_at.
+-- name: RiverJobOldestAvailable :many
+SELECT q.queue::text AS queue, (o.oldest IS NOT NULL)::boolean AS waiting, coalesce(o.oldest, now())::timestamptz AS oldest
+FROM unnest(@queues::text[]) AS q (queue)
+LEFT JOIN LATERAL (
+    SELECT min(first.scheduled_at)::timestamptz AS oldest
+    FROM unnest('{1,2,3,4}'::smallint[]) AS pr (priority)
+    CROSS JOIN LATERAL (
+        SELECT j.scheduled_at FROM river_job j
+        WHERE j.state = 'available' AND j.queue = q.queue AND j.priority = pr.priority
+        ORDER BY j.scheduled_at
+        LIMIT 1
+    ) first
+) o ON true;
+
+-- RiverJobFailureGroups groups the discarded and retryable jobs by kind and by their last
+-- error with ids, numbers and addresses masked (job_error_pattern, migration 00006), and by
+-- currency, so that the money at stake (the payouts' amounts) is never added across
+-- currencies. First and last seen are the times of the first and the last recorded error.
+-- name: RiverJobFailureGroups :many
+SELECT j.kind,
+       coalesce(job_error_pattern(job_last_error(j.errors)), '')::text AS pattern,
+       coalesce(j.args ->> 'currency', '')::text AS currency,
+       count(*) AS jobs,
+       count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
+       count(*) FILTER (WHERE j.state = 'retryable') AS retryable,
+       min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at))::timestamptz AS first_seen,
+       max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at))::timestamptz AS last_seen,
+       coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = @payout_kind::text), 0)::bigint AS amount_cents,
+       min(coalesce(job_last_error(j.errors), ''))::text AS example,
+       max(j.id)::bigint AS latest_id
+FROM river_job j
+WHERE j.state IN ('discarded', 'retryable')
+GROUP BY 1, 2, 3
+ORDER BY 4 DESC, 1, 2
+LIMIT @max_rows::int;
+
+-- RiverJobCountMatching counts, up to @cap, the jobs a console filter matches. It must match
+-- exactly the jobs that the filter's River JobListParams list (operations.Filter): a test
+-- holds the two to each other.
+-- name: RiverJobCountMatching :one
+SELECT count(*) FROM (
+    SELECT 1 FROM river_job j
+    WHERE j.state = ANY(CAST(@states::text[] AS river_job_state[]))
+      AND (sqlc.narg(kind)::text IS NULL OR j.kind = sqlc.narg(kind))
+      AND (sqlc.narg(queue)::text IS NULL OR j.queue = sqlc.narg(queue))
+      AND (sqlc.narg(reservation)::jsonb IS NULL OR j.metadata @> sqlc.narg(reservation) OR j.args @> sqlc.narg(reservation))
+      AND (sqlc.narg(error_like)::text IS NULL
+           OR EXISTS (SELECT 1 FROM unnest(j.errors) e WHERE e ->> 'error' ILIKE sqlc.narg(error_like)))
+      AND (sqlc.narg(pattern)::text IS NULL OR job_error_pattern(job_last_error(j.errors)) = sqlc.narg(pattern))
+      AND (sqlc.narg(attempted_before)::timestamptz IS NULL OR j.attempted_at < sqlc.narg(attempted_before))
+    LIMIT @cap::int
+) capped;
+
+-- RiverJobMinutes is what the throughput and latency charts are drawn from, per minute and
+-- kind, for the jobs finished in [@since, @until): how many completed, were cancelled or
+-- discarded, and the spread of their last run's time (finalized_at - attempted_at) and queue
+-- wait (attempted_at - scheduled_at) as counts per duration bucket (job_duration_bucket);
+-- and how many attempts failed (their errors' times), whatever became of the job since.
+-- Rows: measure is completed, cancelled, discarded, failed (bucket 0), run or wait.
+-- name: RiverJobMinutes :many
+WITH finished AS (
+    SELECT j.kind, j.state, j.finalized_at, j.attempted_at, j.scheduled_at
+    FROM river_job j
+    WHERE j.state IN ('completed', 'cancelled', 'discarded')
+      AND j.finalized_at >= @since::timestamptz AND j.finalized_at < @until::timestamptz
+)
+SELECT date_trunc('minute', f.finalized_at)::timestamptz AS minute, f.kind, f.state::text AS measure, 0::int AS bucket, count(*) AS jobs
+FROM finished f
+GROUP BY 1, 2, 3
+UNION ALL
+SELECT date_trunc('minute', f.finalized_at)::timestamptz, f.kind, 'run', job_duration_bucket(f.finalized_at - f.attempted_at), count(*)
+FROM finished f
+WHERE f.attempted_at IS NOT NULL
+GROUP BY 1, 2, 4
+UNION ALL
+SELECT date_trunc('minute', f.finalized_at)::timestamptz, f.kind, 'wait', job_duration_bucket(f.attempted_at - f.scheduled_at), count(*)
+FROM finished f
+WHERE f.attempted_at IS NOT NULL
+GROUP BY 1, 2, 4
+UNION ALL
+SELECT date_trunc('minute', (e.error ->> 'at')::timestamptz)::timestamptz, j.kind, 'failed', 0, count(*)
+FROM river_job j
+CROSS JOIN LATERAL unnest(j.errors) AS e (error)
+WHERE j.errors IS NOT NULL
+  AND (j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled')
+       OR j.finalized_at >= @since::timestamptz)
+  AND (e.error ->> 'at')::timestamptz >= @since::timestamptz AND (e.error ->> 'at')::timestamptz < @until::timestamptz
+GROUP BY 1, 2;
+
+-- RiverJobPayoutProblems is, for each reservation whose payout is failing or was cancelled,
+-- its latest such payout job: retryable or discarded (failing) or cancelled (refused by the
+-- partner, or by an operator: River's JobCancel marks the metadata with cancel_attempted_at). Only the reservations in @reservation_ids when given.
+-- name: RiverJobPayoutProblems :many
+SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
+       (j.args ->> 'reservation_id')::bigint AS reservation_id, j.id, j.state::text AS state,
+       j.attempt, j.max_attempts, coalesce(job_last_error(j.errors), '')::text AS last_error,
+       j.scheduled_at, j.finalized_at, (j.metadata ? 'cancel_attempted_at')::boolean AS cancelled_by_operator
+FROM river_job j
+WHERE j.kind = @payout_kind::text
+  AND j.state IN ('retryable', 'discarded', 'cancelled')
+  AND (sqlc.narg(reservation_ids)::bigint[] IS NULL OR (j.args ->> 'reservation_id')::bigint = ANY(sqlc.narg(reservation_ids)::bigint[]))
+ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
+LIMIT @max_rows::int;
+
+-- RiverJobReservationStatuses reads the status of the reservations that jobs about to be
+-- retried belong to: the safety check before a retry (no payout for a cancelled reservation).
+-- name: RiverJobReservationStatuses :many
+SELECT r.id, r.status
+FROM reservations r
+WHERE r.id = ANY(@ids::bigint[]);
