@@ -130,6 +130,29 @@ type PasswordLink struct {
 	ExpiresAt time.Time
 }
 
+type QueryComparison struct {
+	ID           int64
+	QueryName    string
+	Statement    string
+	Params       []byte
+	Candidate    []byte
+	CandidateDdl string
+	Mode         string
+	Runs         int32
+	Status       string
+	Phase        string
+	Progress     float32
+	PlanA        []byte
+	PlanB        []byte
+	Outcome      []byte
+	Error        *string
+	RerunOf      *int64
+	CreatedBy    *int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	FinishedAt   *time.Time
+}
+
 type Reservation struct {
 	ID            int64
 	SlotID        int64
