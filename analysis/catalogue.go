@@ -76,6 +76,13 @@ var catalogue = []Query{
 	{Name: "SettlementReportLines", Page: "Settlement reports", Note: "One day's settlements with fees and payouts, for the CSV.", SQL: queries.SettlementReportLines, Refused: readsUsers},
 	{Name: "SettlementReportList", Page: "Settlement reports", Note: "The reports, newest first.", SQL: queries.SettlementReportList},
 	{Name: "SettlementReportGet", Page: "Settlement reports", Note: "One day's report.", SQL: queries.SettlementReportGet, Args: []Arg{{Name: "day"}}},
+	{Name: "RiverJobCountByStateQueue", Page: "Jobs console", Note: "Jobs per state and queue, each count capped.", SQL: queries.RiverJobCountByStateQueue},
+	{Name: "RiverJobEstimateByStateQueue", Page: "Jobs console", Note: "The planner's estimate of jobs per state and queue, from extended statistics.", SQL: queries.RiverJobEstimateByStateQueue},
+	{Name: "RiverJobOldestAvailable", Page: "Jobs console", Note: "Each queue's oldest available job: its lag.", SQL: queries.RiverJobOldestAvailable, Args: []Arg{{Name: "queues"}}},
+	{Name: "RiverJobFailureGroups", Page: "Jobs console", Note: "Failed jobs grouped by kind and masked error, with the money at stake.", SQL: queries.RiverJobFailureGroups},
+	{Name: "RiverJobCountMatching", Page: "Jobs console", Note: "How many jobs a filter matches, capped.", SQL: queries.RiverJobCountMatching},
+	{Name: "RiverJobMinutes", Page: "Jobs console", Note: "Per-minute throughput and latency buckets for the charts.", SQL: queries.RiverJobMinutes},
+	{Name: "RiverJobPayoutProblems", Page: "Jobs console", Note: "Reservations whose payout is failing or was cancelled.", SQL: queries.RiverJobPayoutProblems},
 	{Name: "PartnerCircuitGet", Page: "Dashboard", Note: "The partner circuit breaker's state.", SQL: queries.PartnerCircuitGet, Args: []Arg{{Name: "partner"}}},
 }
 
@@ -118,7 +125,8 @@ func argsOf(m reflect.Type) []Arg {
 }
 
 func nullable(t reflect.Type) bool {
-	return t.Kind() == reflect.Pointer || t.Name() == "Date" // pgtype.Date has its own NULL
+	// pgtype.Date has its own NULL; a nil []byte (jsonb) is NULL.
+	return t.Kind() == reflect.Pointer || t.Name() == "Date" || t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
 }
 
 // sqlType names the PostgreSQL type a Go parameter type is sent as.
@@ -131,6 +139,8 @@ func sqlType(t reflect.Type) string {
 		return "timestamptz"
 	case t.Name() == "Date":
 		return "date"
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
+		return "jsonb"
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Int64:
 		return "bigint[]"
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
@@ -263,6 +273,17 @@ func defaultValue(q Query, a Arg, s Sample, now time.Time) string {
 		return strconv.Itoa(reservations.CountCap + 1)
 	case "statuses":
 		return "{" + strings.Join(reservations.Statuses, ",") + "}"
+	case "states":
+		if q.Name == "RiverJobCountMatching" {
+			return "{retryable,discarded}"
+		}
+		return "{available,scheduled,running,retryable,pending,completed,cancelled,discarded}"
+	case "queues":
+		return "{default,partner,maintenance}"
+	case "payout_kind":
+		return "partner_payout"
+	case "max_rows":
+		return "100"
 	case "since":
 		if q.Name == "SettlementReportLines" {
 			return lastSettled.Format(time.RFC3339)
@@ -270,8 +291,14 @@ func defaultValue(q Query, a Arg, s Sample, now time.Time) string {
 		if q.Name == "ReservationStatsSince" {
 			return day.Format(time.RFC3339)
 		}
+		if q.Name == "RiverJobMinutes" {
+			return now.UTC().Add(-time.Hour).Truncate(time.Minute).Format(time.RFC3339)
+		}
 		return ""
 	case "until":
+		if q.Name == "RiverJobMinutes" {
+			return now.UTC().Add(time.Minute).Truncate(time.Minute).Format(time.RFC3339)
+		}
 		return lastSettled.Add(24 * time.Hour).Format(time.RFC3339)
 	case "day":
 		return lastSettled.Format("2006-01-02")

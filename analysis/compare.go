@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -184,7 +185,9 @@ func isAggregate(n *Node) bool {
 	return n.Type == "Aggregate" || n.Type == "Group" || n.Type == "WindowAgg"
 }
 
-// SameShape says whether two plans have the same nodes doing the same things.
+// SameShape says whether two plans have the same nodes doing the same things. A candidate
+// index (HypoPG's, or one built for a comparison) stands for any index of its table, so that
+// the plan a candidate gave then and the plan today's real index gives compare equal.
 func SameShape(a, b *Plan) bool {
 	if a == nil || b == nil || len(a.Nodes) != len(b.Nodes) {
 		return false
@@ -192,7 +195,7 @@ func SameShape(a, b *Plan) bool {
 	for i := range a.Nodes {
 		x, y := a.Nodes[i], b.Nodes[i]
 		if x.Label() != y.Label() || x.Relation != y.Relation || x.Depth != y.Depth ||
-			x.Index != y.Index && !(isHypothetical(x.Index) && isHypothetical(y.Index)) {
+			x.Index != y.Index && !isCandidate(x.Index) && !isCandidate(y.Index) {
 			return false
 		}
 	}
@@ -201,6 +204,11 @@ func SameShape(a, b *Plan) bool {
 
 // isHypothetical says whether an index name is HypoPG's: "<13529>btree_reservations_seats".
 func isHypothetical(name string) bool { return len(name) > 0 && name[0] == '<' }
+
+// isCandidate says whether an index is a comparison's candidate, hypothetical or built.
+func isCandidate(name string) bool {
+	return isHypothetical(name) || strings.HasPrefix(name, candidatePrefix)
+}
 
 // verdictReal is the one line a measured comparison ends with.
 func verdictReal(o Outcome) string {

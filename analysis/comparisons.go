@@ -59,6 +59,9 @@ type Comparison struct {
 	Pairs []Pair
 	// Predicted are HypoPG's plans, parsed, where it ran.
 	PredictedA, PredictedB *Plan
+	// Earlier is the comparison this one re-ran (without its own earlier one), to show the
+	// plans then and now: before and after a migration.
+	Earlier *Comparison
 }
 
 // Running says whether the comparison is still under way.
@@ -260,8 +263,22 @@ func (s *Service) finish(ctx context.Context, q *queries.Queries, tx pgx.Tx, act
 	})
 }
 
-// Get reads a saved comparison, with its plans parsed and its figures worked out.
+// Get reads a saved comparison, with its plans parsed and its figures worked out, and the
+// one it re-ran, if any.
 func (s *Service) Get(ctx context.Context, id int64) (Comparison, error) {
+	c, err := s.get(ctx, id)
+	if err != nil || c.RerunOf == 0 {
+		return c, err
+	}
+	earlier, err := s.get(ctx, c.RerunOf)
+	if err != nil {
+		return c, err
+	}
+	c.Earlier = &earlier
+	return c, nil
+}
+
+func (s *Service) get(ctx context.Context, id int64) (Comparison, error) {
 	r, err := s.q.QueryComparisonGet(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Comparison{}, tally.Errorf(tally.ENOTFOUND, "There is no comparison #%d.", id)

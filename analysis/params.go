@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -135,6 +137,15 @@ func normalize(name string, oid uint32, v string) (string, error) {
 			return "", bad("%q is not a UUID.", short(v))
 		}
 		return u.String(), nil
+	case oidJSONB, oidJSON:
+		if !json.Valid([]byte(v)) {
+			return "", bad("not JSON.")
+		}
+		var b bytes.Buffer
+		if err := json.Compact(&b, []byte(v)); err != nil {
+			return "", bad("not JSON.")
+		}
+		return b.String(), nil
 	case oidInt4Array, oidInt8Array:
 		items := splitList(v)
 		out := make([]string, len(items))

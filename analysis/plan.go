@@ -146,6 +146,9 @@ type Node struct {
 	// factor ≥ 1; Underestimated says the planner expected fewer rows than came.
 	Misestimate    float64
 	Underestimated bool
+	// StoppedEarly says the node gave fewer rows than estimated because a LIMIT above it had
+	// enough: its estimate is not compared.
+	StoppedEarly bool
 }
 
 // Worker is one parallel worker's share of a node's work.
@@ -395,9 +398,14 @@ func (p *Plan) derive() {
 			}
 			n.InclusiveMS = n.ActualTotalMS * n.Loops / n.Processes
 			est, act := max(n.PlanRows, 1), max(n.ActualRows, 1)
-			if act >= est {
+			switch {
+			case act >= est:
 				n.Misestimate, n.Underestimated = act/est, act > est
-			} else {
+			case cutByLimit(n):
+				// Fewer rows than estimated because a LIMIT above stopped asking: not a
+				// misestimate (the estimate is of the rows the node would give in full).
+				n.StoppedEarly, n.Misestimate = true, 1
+			default:
 				n.Misestimate = est / act
 			}
 		}
@@ -470,6 +478,23 @@ func (b Buffers) capped(limit Buffers) Buffers {
 		LocalDirtied: min(b.LocalDirtied, limit.LocalDirtied), LocalWritten: min(b.LocalWritten, limit.LocalWritten),
 		TempRead: min(b.TempRead, limit.TempRead), TempWritten: min(b.TempWritten, limit.TempWritten),
 	}
+}
+
+// cutByLimit says whether a Limit above n may have stopped it early: no node in between reads
+// its whole input before giving a row (a sort, a hash, an aggregate, a materialisation).
+func cutByLimit(n *Node) bool {
+	for cur := n; cur.Parent != nil; cur = cur.Parent {
+		if cur.Relationship == "InitPlan" || cur.Relationship == "SubPlan" {
+			return false // run for its own sake, not for the rows above
+		}
+		switch cur.Parent.Type {
+		case "Limit":
+			return true
+		case "Sort", "Incremental Sort", "Hash", "Aggregate", "WindowAgg", "Materialize", "SetOp", "Unique":
+			return false
+		}
+	}
+	return false
 }
 
 // gatherAbove is the Gather or Gather Merge whose workers run n, if any.

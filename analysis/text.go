@@ -149,7 +149,9 @@ func (n *Node) Details() []KV {
 		add("I/O Timings", fmt.Sprintf("read=%.3f write=%.3f", n.IOReadMS, n.IOWriteMS))
 	}
 	for _, kv := range n.Other {
-		add(kv.Key, kv.Value)
+		if kv.Value != "false" { // "Async Capable: false" and the like say nothing
+			add(kv.Key, kv.Value)
+		}
 	}
 	return out
 }
