@@ -47,6 +47,12 @@ var hostileParams = map[string][]string{
 	"GET /set-password":               {"token"},
 	"POST /set-password":              {"token", "password", "repeat"},
 	"POST /sign-in-limits/lift":       {"kind", "email", "ip"},
+	// Query analysis.
+	"GET /queries/:name":       {"set"},
+	"GET /queries/candidate":   {"table"},
+	"GET /queries/comparisons": {"before"},
+	"POST /queries/explain":    {"query", "sql", "p1", "p2", "verbose", "settings", "timeout"},
+	"POST /queries/compare":    {"query", "sql", "p1", "timeout", "table", "col1", "col2", "inc1", "predicate", "runs", "mode"},
 }
 
 // hostileHeaders are the request headers Tally reads, or that reach its database or log.
@@ -65,7 +71,7 @@ var badNumbers = []string{
 // numeric parameters hold a number, an id or a date.
 var numeric = map[string]bool{"resource": true, "slot": true, "customer": true, "from": true, "to": true, "cursor": true,
 	"size": true, "before": true, "after": true, "start": true, "slot_id": true, "seats": true, "slot_resource": true, "slot_from": true,
-	"record_id": true, "customer_id": true, "id": true, "day": true, "error_rate": true, "latency_ms": true}
+	"record_id": true, "customer_id": true, "id": true, "day": true, "error_rate": true, "latency_ms": true, "runs": true}
 
 // Text a form may well take: it must never break a page or run in it.
 var injections = []string{

@@ -27,6 +27,7 @@ const (
 	staff                  // staff and admin
 	admin                  // admin only
 	operator               // operators and admin
+	engineer               // engineers and admin
 )
 
 // routeTable is every route Tally answers and who may use it. A route missing here fails
@@ -71,6 +72,16 @@ var routeTable = map[string]access{
 	"POST /users/:id/password":        admin,
 	"POST /users/:id/password-link":   admin,
 	"POST /sign-in-limits/lift":       admin,
+	// Query analysis: reading for everyone signed in, running for engineers.
+	"GET /queries":                          signedIn,
+	"GET /queries/candidate":                signedIn,
+	"GET /queries/comparisons":              signedIn,
+	"GET /queries/comparisons/:id":          signedIn,
+	"GET /queries/comparisons/:id/progress": signedIn,
+	"GET /queries/:name":                    signedIn,
+	"POST /queries/explain":                 engineer,
+	"POST /queries/compare":                 engineer,
+	"POST /queries/comparisons/:id/rerun":   engineer,
 }
 
 // TestRouteTable walks every registered route as every role and as nobody, with and without
@@ -203,7 +214,7 @@ func expected(need access, who string, roles map[string]tally.Role, method strin
 	}
 	switch {
 	case need == staff && !role.Allows(tally.RoleStaff), need == admin && !role.Allows(tally.RoleAdmin),
-		need == operator && !role.Allows(tally.RoleOperator):
+		need == operator && !role.Allows(tally.RoleOperator), need == engineer && !role.Allows(tally.RoleEngineer):
 		return outcome{status: http.StatusForbidden, text: "403 (role)"}
 	}
 	return through
