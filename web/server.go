@@ -17,9 +17,9 @@ import (
 
 	"tally"
 	"tally/accounts"
-	"tally/analysis"
 	"tally/audit"
 	"tally/jobs"
+	"tally/operations"
 	"tally/reservations"
 	"tally/static"
 )
@@ -38,6 +38,9 @@ type Config struct {
 	Logger          *slog.Logger
 	// PartnerURL is the partner simulator's address: demo mode's partner controls set its faults.
 	PartnerURL string
+	// Jobs are the workers' settings (zero fields: their defaults): the jobs console flags a
+	// running job stuck past its kind's timeout, and says when River's rescuer takes it back.
+	Jobs jobs.Config
 }
 
 // Server serves the console.
@@ -46,10 +49,10 @@ type Server struct {
 	log      *slog.Logger
 	ping     func(context.Context) error
 	accounts *accounts.Service
-	analysis *analysis.Service
 	audit    *audit.Log
 	bookings *reservations.Service
 	river    *jobs.Client
+	ops      *operations.Service
 	sessions *scs.SessionManager
 	echo     *echo.Echo
 }
@@ -81,10 +84,10 @@ func New(cfg Config, pool *pgxpool.Pool, bookings *reservations.Service, river *
 		log:      cfg.Logger,
 		ping:     pool.Ping,
 		accounts: accounts.NewService(pool, cfg.Demo),
-		analysis: analysis.NewService(pool, analysis.Config{Logger: cfg.Logger}),
 		audit:    audit.NewLog(pool),
 		bookings: bookings,
 		river:    river,
+		ops:      operations.NewService(pool, river, operations.Config{Workers: cfg.Jobs, Logger: cfg.Logger}),
 		sessions: sm,
 		echo:     echo.New(),
 	}
@@ -128,7 +131,6 @@ func (s *Server) routes() {
 	staff := append(slices.Clip(in), requireRole(tally.RoleStaff))
 	admin := append(slices.Clip(in), requireRole(tally.RoleAdmin))
 	operator := append(slices.Clip(in), requireRole(tally.RoleOperator))
-	engineer := append(slices.Clip(in), requireRole(tally.RoleEngineer))
 
 	e.GET("/login", s.loginPage, app...)
 	e.POST("/login", s.login, app...)
@@ -145,12 +147,6 @@ func (s *Server) routes() {
 	e.GET("/audit", s.auditList, in...)
 	e.GET("/reports", s.settlementReportList, in...)
 	e.GET("/reports/:day", s.settlementReportDownload, in...)
-	e.GET("/queries", s.queryList, in...)
-	e.GET("/queries/candidate", s.queryCandidate, in...)
-	e.GET("/queries/comparisons", s.queryComparisonList, in...)
-	e.GET("/queries/comparisons/:id", s.queryComparisonShow, in...)
-	e.GET("/queries/comparisons/:id/progress", s.queryComparisonProgress, in...)
-	e.GET("/queries/:name", s.queryShow, in...)
 
 	e.GET("/reservations/new", s.reservationNew, staff...)
 	e.GET("/reservations/new/quote", s.reservationQuote, staff...)
@@ -166,11 +162,6 @@ func (s *Server) routes() {
 	e.POST("/reports/generate", s.settlementReportGenerate, operator...)
 	e.GET("/partner", s.partnerControl, operator...)
 	e.POST("/partner/faults", s.partnerFaultsSet, operator...)
-
-	// Running a statement, even read-only, is an engineer's action: it takes the database's time.
-	e.POST("/queries/explain", s.queryExplain, engineer...)
-	e.POST("/queries/compare", s.queryCompare, engineer...)
-	e.POST("/queries/comparisons/:id/rerun", s.queryComparisonRerun, engineer...)
 
 	e.GET("/users", s.userList, admin...)
 	e.POST("/users", s.userCreate, admin...)
