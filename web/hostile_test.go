@@ -47,6 +47,19 @@ var hostileParams = map[string][]string{
 	"GET /set-password":               {"token"},
 	"POST /set-password":              {"token", "password", "repeat"},
 	"POST /sign-in-limits/lift":       {"kind", "email", "ip"},
+	"GET /jobs":                       {"state", "kind", "queue", "reservation", "error", "pattern", "cursor", "window"},
+	"GET /jobs/live":                  {"window"},
+	"GET /jobs/preview":               {"action", "state", "kind", "queue", "reservation", "error", "pattern"},
+	"POST /jobs/retry":                {"scope", "id", "reason", "state", "kind", "queue", "reservation", "error", "pattern", "cursor", "after", "reached", "done", "requested", "skipped", "matching", "atleast"},
+	"POST /jobs/cancel":               {"scope", "id", "reason", "state", "kind", "queue", "reservation", "error", "pattern", "cursor", "after", "reached", "done", "requested", "skipped", "matching", "atleast"},
+	"POST /jobs/delete":               {"scope", "id", "reason", "state", "kind", "queue", "reservation", "error", "pattern", "cursor", "after", "reached", "done", "requested", "skipped", "matching", "atleast"},
+	"POST /jobs/:id/retry":            {"reason", "then"},
+	"POST /jobs/:id/cancel":           {"reason", "then"},
+	"POST /jobs/:id/delete":           {"reason", "then"},
+	"POST /queues/pause":              {"reason"},
+	"POST /queues/resume":             {"reason"},
+	"POST /queues/:name/pause":        {"reason"},
+	"POST /queues/:name/resume":       {"reason"},
 	// Query analysis.
 	"GET /queries/:name":       {"set"},
 	"GET /queries/candidate":   {"table"},
@@ -71,7 +84,8 @@ var badNumbers = []string{
 // numeric parameters hold a number, an id or a date.
 var numeric = map[string]bool{"resource": true, "slot": true, "customer": true, "from": true, "to": true, "cursor": true,
 	"size": true, "before": true, "after": true, "start": true, "slot_id": true, "seats": true, "slot_resource": true, "slot_from": true,
-	"record_id": true, "customer_id": true, "id": true, "day": true, "error_rate": true, "latency_ms": true, "runs": true}
+	"record_id": true, "customer_id": true, "id": true, "day": true, "error_rate": true, "latency_ms": true, "runs": true,
+	"reservation": true, "reached": true, "done": true, "requested": true, "matching": true}
 
 // Text a form may well take: it must never break a page or run in it.
 var injections = []string{
