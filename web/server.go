@@ -17,6 +17,7 @@ import (
 
 	"tally"
 	"tally/accounts"
+	"tally/analysis"
 	"tally/audit"
 	"tally/jobs"
 	"tally/operations"
@@ -49,6 +50,7 @@ type Server struct {
 	log      *slog.Logger
 	ping     func(context.Context) error
 	accounts *accounts.Service
+	analysis *analysis.Service
 	audit    *audit.Log
 	bookings *reservations.Service
 	river    *jobs.Client
@@ -84,6 +86,7 @@ func New(cfg Config, pool *pgxpool.Pool, bookings *reservations.Service, river *
 		log:      cfg.Logger,
 		ping:     pool.Ping,
 		accounts: accounts.NewService(pool, cfg.Demo),
+		analysis: analysis.NewService(pool, analysis.Config{Logger: cfg.Logger}),
 		audit:    audit.NewLog(pool),
 		bookings: bookings,
 		river:    river,
@@ -131,6 +134,7 @@ func (s *Server) routes() {
 	staff := append(slices.Clip(in), requireRole(tally.RoleStaff))
 	admin := append(slices.Clip(in), requireRole(tally.RoleAdmin))
 	operator := append(slices.Clip(in), requireRole(tally.RoleOperator))
+	engineer := append(slices.Clip(in), requireRole(tally.RoleEngineer))
 
 	e.GET("/login", s.loginPage, app...)
 	e.POST("/login", s.login, app...)
@@ -147,6 +151,12 @@ func (s *Server) routes() {
 	e.GET("/audit", s.auditList, in...)
 	e.GET("/reports", s.settlementReportList, in...)
 	e.GET("/reports/:day", s.settlementReportDownload, in...)
+	e.GET("/queries", s.queryList, in...)
+	e.GET("/queries/candidate", s.queryCandidate, in...)
+	e.GET("/queries/comparisons", s.queryComparisonList, in...)
+	e.GET("/queries/comparisons/:id", s.queryComparisonShow, in...)
+	e.GET("/queries/comparisons/:id/progress", s.queryComparisonProgress, in...)
+	e.GET("/queries/:name", s.queryShow, in...)
 	e.GET("/jobs", s.jobs, in...)
 	e.GET("/jobs/live", s.jobOverviewLive, in...)
 	e.GET("/jobs/failures", s.jobFailures, in...)
@@ -179,6 +189,11 @@ func (s *Server) routes() {
 	e.POST("/queues/resume", s.queueAct, operator...)
 	e.POST("/queues/:name/pause", s.queueAct, operator...)
 	e.POST("/queues/:name/resume", s.queueAct, operator...)
+
+	// Running a statement, even read-only, is an engineer's action: it takes the database's time.
+	e.POST("/queries/explain", s.queryExplain, engineer...)
+	e.POST("/queries/compare", s.queryCompare, engineer...)
+	e.POST("/queries/comparisons/:id/rerun", s.queryComparisonRerun, engineer...)
 
 	e.GET("/users", s.userList, admin...)
 	e.POST("/users", s.userCreate, admin...)
