@@ -115,9 +115,9 @@ func lex(sql string) ([]token, error) {
 			}
 			out, i = append(out, token{kind: 'p', text: sql[i+1 : j], pos: i}), j
 		case c == '$':
-			// A dollar-quoted string: $$…$$ or $tag$…$tag$.
+			// A dollar-quoted string: $$…$$ or $tag$…$tag$ (a digit after $ is a parameter).
 			j := i + 1
-			for j < len(sql) && isWordByte(sql[j]) && !(j == i+1 && sql[j] >= '0' && sql[j] <= '9') {
+			for j < len(sql) && isWordByte(sql[j]) {
 				j++
 			}
 			if j >= len(sql) || sql[j] != '$' {
@@ -130,7 +130,7 @@ func lex(sql string) ([]token, error) {
 				return nil, tally.Errorf(tally.EINVALID, "A %s-quoted string is not closed.", tag)
 			}
 			out, i = append(out, token{kind: 's', pos: i}), j+1+end+len(tag)
-		case isWordByte(c) && !(c >= '0' && c <= '9'):
+		case isWordByte(c) && (c < '0' || c > '9'):
 			j := i
 			for j < len(sql) && (isWordByte(sql[j]) || sql[j] == '$') {
 				j++
