@@ -30,6 +30,8 @@ type CompareRequest struct {
 	Runs int
 	// RerunOf is the saved comparison this one repeats, if any.
 	RerunOf int64
+	// Timeout bounds each run of the statement (zero: the service's default).
+	Timeout time.Duration
 }
 
 // Comparison is a saved comparison, with its plans parsed and its figures worked out.
@@ -92,6 +94,9 @@ func (s *Service) Compare(ctx context.Context, actor tally.Actor, req CompareReq
 	if req.Runs == 0 {
 		req.Runs = DefaultRuns
 	}
+	if req.Timeout <= 0 {
+		req.Timeout = s.cfg.Timeout
+	}
 	if req.Runs < 1 || req.Runs > MaxRuns {
 		return 0, tally.Errorf(tally.EINVALID, "Runs per side: from 1 to %d.", MaxRuns)
 	}
@@ -124,13 +129,13 @@ func (s *Service) Compare(ctx context.Context, actor tally.Actor, req CompareReq
 		return 0, err
 	}
 	var st Statement
-	err = ss.readOnly(ctx, s.cfg.Timeout, func(tx pgx.Tx) error {
+	err = ss.readOnly(ctx, req.Timeout, func(tx pgx.Tx) error {
 		var err error
 		if st, err = prepare(ctx, tx, req.Input.Query, sql, names, req.Input.Values); err != nil {
 			return err
 		}
 		if _, err := explain(ctx, tx, st.SQL, st.oids, st.values(), Options{}); err != nil {
-			return runError(err, s.cfg.Timeout)
+			return runError(err, req.Timeout)
 		}
 		return nil
 	})
@@ -141,7 +146,7 @@ func (s *Service) Compare(ctx context.Context, actor tally.Actor, req CompareReq
 	var id int64
 	if req.Mode == ModeHypothetical {
 		defer ss.close()
-		p, err := s.hypothetical(ctx, ss, st, req.Candidate.hypotheticalDDL(tables))
+		p, err := s.hypothetical(ctx, ss, st, req.Candidate.hypotheticalDDL(tables), req.Timeout)
 		if err != nil {
 			return 0, err
 		}

@@ -30,6 +30,9 @@ const (
 	hintInnerLoops = 1_000
 	// hintHeapFetchShare is the share of an index-only scan's rows fetched from the table.
 	hintHeapFetchShare = 0.1
+	// hintMisestimateMS is how long a statement must run for its misestimates to be worth a
+	// word: under it, whatever plan the estimates chose was quick enough.
+	hintMisestimateMS = 1.0
 	// hintMaxMisestimates bounds how many misestimates are named (the lowest first: a
 	// misestimate low in the tree causes the ones above it).
 	hintMaxMisestimates = 3
@@ -73,7 +76,8 @@ func hintsFor(p *Plan) []Hint {
 			add(n, "spill", "HashAggregate spilled to disk (%d batches, %s kB on disk): the groups do not fit in work_mem (hash_mem_multiplier).",
 				max(n.HashAggBatches, 1), count(float64(n.DiskUsageKB)))
 		}
-		if n.Misestimate >= hintMisestimate && max(n.ActualRows, n.PlanRows) >= hintMisestimateRows && n.Loops > 0 {
+		if n.Misestimate >= hintMisestimate && max(n.ActualRows, n.PlanRows) >= hintMisestimateRows && n.Loops > 0 &&
+			p.ExecutionMS >= hintMisestimateMS {
 			misestimates = append(misestimates, n)
 		}
 		if n.Type == "Nested Loop" && len(n.Children) >= 2 {

@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -58,20 +59,20 @@ type Prediction struct {
 // hypothetical explains st without and with the candidate as a HypoPG index, on one session:
 // HypoPG's indexes live only in the backend that made them, and only plain EXPLAIN (without
 // ANALYZE) sees them. Nothing is built and nothing is locked.
-func (s *Service) hypothetical(ctx context.Context, ss *session, st Statement, ddl string) (Prediction, error) {
+func (s *Service) hypothetical(ctx context.Context, ss *session, st Statement, ddl string, timeout time.Duration) (Prediction, error) {
 	var p Prediction
-	err := ss.readOnly(ctx, s.cfg.Timeout, func(tx pgx.Tx) error {
+	err := ss.readOnly(ctx, timeout, func(tx pgx.Tx) error {
 		plain := Options{}
 		var err error
 		if p.PlanA, err = explain(ctx, tx, st.SQL, st.oids, st.values(), plain); err != nil {
-			return runError(err, s.cfg.Timeout)
+			return runError(err, timeout)
 		}
 		var oid uint32
 		if err := tx.QueryRow(ctx, "SELECT indexrelid, indexname FROM hypopg_create_index($1)", ddl).Scan(&oid, &p.IndexName); err != nil {
 			return fmt.Errorf("hypopg_create_index: %w", err)
 		}
 		if p.PlanB, err = explain(ctx, tx, st.SQL, st.oids, st.values(), plain); err != nil {
-			return runError(err, s.cfg.Timeout)
+			return runError(err, timeout)
 		}
 		if err := tx.QueryRow(ctx, "SELECT hypopg_relation_size($1)", oid).Scan(&p.IndexBytes); err != nil {
 			return fmt.Errorf("hypopg_relation_size: %w", err)

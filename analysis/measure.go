@@ -44,7 +44,7 @@ func (s *Service) openBuildSession(ctx context.Context) (*pgx.Conn, error) {
 // warm-up, drop the index, and save the outcome with its audit row. Whatever fails, the
 // index is dropped (an INVALID one left by a failed build too) and the comparison says why.
 func (s *Service) measure(build *pgx.Conn, actor tally.Actor, id int64, st Statement, req CompareRequest, tables []Table, hypo HypoPG) {
-	budget := s.cfg.BuildTimeout + time.Duration(2*req.Runs+4*warmUps+4)*s.cfg.Timeout + time.Minute
+	budget := s.cfg.BuildTimeout + time.Duration(2*req.Runs+4*warmUps+4)*req.Timeout + time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	name := candidatePrefix + strconv.FormatInt(id, 10)
@@ -116,7 +116,7 @@ func (s *Service) measure(build *pgx.Conn, actor tally.Actor, id int64, st State
 			end(StatusFailed, err)
 			return
 		}
-		p, err := s.hypothetical(ctx, ss, st, req.Candidate.hypotheticalDDL(tables))
+		p, err := s.hypothetical(ctx, ss, st, req.Candidate.hypotheticalDDL(tables), req.Timeout)
 		ss.close()
 		if err != nil {
 			out.Notes = append(out.Notes, "HypoPG's prediction failed: "+tally.ErrorMessage(err))
@@ -145,13 +145,13 @@ func (s *Service) measure(build *pgx.Conn, actor tally.Actor, id int64, st State
 			defer ss.conn.Exec(ctx, "SELECT hypopg_unhide_index($1::regclass)", name) //nolint:errcheck // the session ends with the comparison
 		}
 		var raw []byte
-		err := ss.readOnly(ctx, s.cfg.Timeout, func(tx pgx.Tx) error {
+		err := ss.readOnly(ctx, req.Timeout, func(tx pgx.Tx) error {
 			var err error
 			raw, err = explain(ctx, tx, st.SQL, st.oids, st.values(), Options{Analyze: true, Timing: timed})
 			return err
 		})
 		if err != nil {
-			return nil, nil, runError(err, s.cfg.Timeout)
+			return nil, nil, runError(err, req.Timeout)
 		}
 		plan, err := ParsePlan(raw)
 		done++

@@ -490,8 +490,8 @@ func cutByLimit(n *Node) bool {
 		switch cur.Parent.Type {
 		case "Limit":
 			return true
-		case "Sort", "Incremental Sort", "Hash", "Aggregate", "WindowAgg", "Materialize", "SetOp", "Unique":
-			return false
+		case "Sort", "Hash", "Aggregate", "WindowAgg", "Materialize", "SetOp":
+			return false // read their whole input first (an incremental sort reads one group)
 		}
 	}
 	return false

@@ -377,3 +377,24 @@ func workerSortMethod(n *Node) string {
 	}
 	return ""
 }
+
+// Under a LIMIT, a node gives fewer rows than estimated because the LIMIT had enough: that is
+// no misestimate. Under a Sort, which reads everything first, it is.
+func TestStoppedByLimit(t *testing.T) {
+	t.Parallel()
+	p := mustParse(t, `[{"Plan": {"Node Type": "Limit", "Plan Rows": 50, "Actual Total Time": 2, "Actual Rows": 50, "Actual Loops": 1,
+	  "Plans": [{"Node Type": "Incremental Sort", "Parent Relationship": "Outer", "Plan Rows": 9000, "Actual Total Time": 2, "Actual Rows": 50, "Actual Loops": 1,
+	    "Plans": [{"Node Type": "Index Scan", "Parent Relationship": "Outer", "Relation Name": "slots", "Alias": "s", "Index Name": "slots_starts_idx",
+	      "Plan Rows": 9000, "Actual Total Time": 1.5, "Actual Rows": 52, "Actual Loops": 1},
+	      {"Node Type": "Sort", "Parent Relationship": "InitPlan", "Subplan Name": "InitPlan 1 (returns $0)", "Plan Rows": 5000, "Actual Total Time": 0.1, "Actual Rows": 10, "Actual Loops": 1}]}]},
+	  "Planning Time": 0.1, "Execution Time": 2.1}]`)
+	sort, scan, initPlan := p.Nodes[1], p.Nodes[2], p.Nodes[3]
+	if !sort.StoppedEarly || !scan.StoppedEarly || scan.Misestimate != 1 || initPlan.StoppedEarly || !near(initPlan.Misestimate, 500) {
+		t.Errorf("sort %v, scan %v (%v), initplan %v (%v)", sort.StoppedEarly, scan.StoppedEarly, scan.Misestimate, initPlan.StoppedEarly, initPlan.Misestimate)
+	}
+	for _, h := range p.Hints {
+		if h.Kind == "misestimate" && h.NodeID != initPlan.ID {
+			t.Errorf("hint on a node the LIMIT stopped: %+v", h)
+		}
+	}
+}

@@ -23,7 +23,7 @@ func (s *Server) queryCompare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, cmpErr := s.analysis.Compare(ctx, s.actor(c), analysis.CompareRequest{Input: r.in, Candidate: ch.candidate, Mode: ch.mode, Runs: ch.runs})
+	id, cmpErr := s.analysis.Compare(ctx, s.actor(c), analysis.CompareRequest{Input: r.in, Candidate: ch.candidate, Mode: ch.mode, Runs: ch.runs, Timeout: r.opts.Timeout})
 	if cmpErr != nil {
 		if tally.ErrorCode(cmpErr) == tally.EINTERNAL {
 			return cmpErr
