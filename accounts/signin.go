@@ -45,7 +45,7 @@ const (
 	maxEmailLen          = 254
 	// recordSignIn is the audit record type of limits on an address, or on an email no
 	// account has: the record id is the sign-in attempt that started the limit.
-	recordSignIn = "sign_in"
+	recordSignIn = audit.RecordSignIn
 )
 
 // LimitKind names one of the sign-in limits.

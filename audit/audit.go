@@ -14,9 +14,19 @@ import (
 
 // Record types: what an audit row is about.
 const (
-	RecordReservation = "reservation"
-	RecordUser        = "user"
+	RecordReservation      = "reservation"
+	RecordUser             = "user"
+	RecordSignIn           = "sign_in" // a sign-in limit on an email or address that names no account
+	RecordJob              = "job"
+	RecordQueue            = "queue"
+	RecordSettlementReport = "settlement_report"
+	RecordPartner          = "partner"
+	RecordQueryComparison  = "query_comparison"
 )
+
+// RecordTypes lists every record type, for the audit log's filter.
+var RecordTypes = []string{RecordReservation, RecordUser, RecordSignIn, RecordJob, RecordQueue,
+	RecordSettlementReport, RecordPartner, RecordQueryComparison}
 
 // Entry is one change to record.
 type Entry struct {

@@ -115,7 +115,7 @@ func (p *PartnerControl) do(ctx context.Context, method string, body []byte) (Pa
 
 // RecordPartner is the audit record type of a change to the partner; Tally has one partner,
 // record 1.
-const RecordPartner = "partner"
+const RecordPartner = audit.RecordPartner
 
 // SetPartnerFaults sets the simulator's faults for actor, audited. The audit row is written
 // in a transaction committed only once the simulator has taken the change: a change the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -313,11 +314,15 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
-// Money formats cents as an amount with its currency, e.g. "EUR 12.50".
+// Money formats cents as an amount with its currency, e.g. "EUR 12.50" or "EUR 31,240.00".
 func Money(cents int64, currency string) string {
 	sign := ""
 	if cents < 0 {
 		sign, cents = "-", -cents
 	}
-	return fmt.Sprintf("%s%s %d.%02d", sign, currency, cents/100, cents%100)
+	units := strconv.FormatInt(cents/100, 10)
+	for i := len(units) - 3; i > 0; i -= 3 {
+		units = units[:i] + "," + units[i:]
+	}
+	return fmt.Sprintf("%s%s %s.%02d", sign, currency, units, cents%100)
 }

@@ -19,7 +19,7 @@ import (
 
 // RecordSettlementReport is the audit record type of a settlement report; its record id is
 // the day as the number yyyymmdd (20260105), which reads as the day in the audit log.
-const RecordSettlementReport = "settlement_report"
+const RecordSettlementReport = audit.RecordSettlementReport
 
 // SettlementReport is the settlement report of one day (UTC): the day's settlements as CSV.
 type SettlementReport struct {

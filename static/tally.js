@@ -50,6 +50,20 @@
     if (!question || window.confirm(question)) e.detail.issueRequest(true);
   });
 
+  // A question with "{name}" in it names the value the form is about to send under name
+  // (the role chosen in a role change); cancelling it puts the form back as it was.
+  document.addEventListener("htmx:confirm", function (e) {
+    var form = e.detail.elt, question = e.detail.question || "";
+    if (!form.elements || question.indexOf("{") < 0) return;
+    e.preventDefault();
+    question = question.replace(/\{(\w+)\}/g, function (all, name) {
+      var field = form.elements[name];
+      return field ? field.value : all;
+    });
+    if (window.confirm(question)) e.detail.issueRequest(true);
+    else if (form.reset) form.reset();
+  });
+
   // --- Plain forms -----------------------------------------------------------------------
 
   // A plain form with data-confirm="question" asks before it is sent; a form that is sent

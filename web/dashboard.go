@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 )
 
 func (s *Server) dashboard(c echo.Context) error {
-	stats, err := s.dashboardStats(c.Request().Context())
+	stats, err := s.dashboardStats(c)
 	if err != nil {
 		return err
 	}
@@ -22,15 +21,16 @@ func (s *Server) dashboard(c echo.Context) error {
 }
 
 func (s *Server) dashboardNumbers(c echo.Context) error {
-	stats, err := s.dashboardStats(c.Request().Context())
+	stats, err := s.dashboardStats(c)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.DashboardNumbers(stats))
 }
 
-func (s *Server) dashboardStats(ctx context.Context) (views.DashboardStats, error) {
-	var st views.DashboardStats
+func (s *Server) dashboardStats(c echo.Context) (views.DashboardStats, error) {
+	ctx := c.Request().Context()
+	st := views.DashboardStats{LinkUsers: currentUser(c).Can(tally.RoleAdmin)}
 	y, m, d := time.Now().UTC().Date()
 	totals, err := s.bookings.TotalsSince(ctx, time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
 	if err != nil {

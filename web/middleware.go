@@ -111,6 +111,19 @@ func allText(values []string) bool {
 	return true
 }
 
+// headAsGet answers HEAD as GET without its body (monitors and link checkers send HEAD).
+// The handler sees a GET; net/http still knows the request was a HEAD and sends no body.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if req := c.Request(); req.Method == http.MethodHead {
+			get := *req
+			get.Method = http.MethodGet
+			c.SetRequest(&get)
+		}
+		return next(c)
+	}
+}
+
 // requestID gives every request an id of Tally's own, sent back as X-Request-Id and written
 // to the log and the audit trail. A client's X-Request-Id is ignored: taken as it came, any
 // client could write what it liked into the audit log.
@@ -146,6 +159,12 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			sent = c.Request().PostFormValue("_csrf")
 		}
 		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			if s.sessions.GetInt64(ctx, sessionUserID) == 0 && c.Request().URL.Path != "/login" {
+				// Most often the session ended (signed out in another tab, idle too long) and
+				// its token with it: say so, and send htmx to sign in again.
+				c.Response().Header().Set("HX-Redirect", "/login")
+				return tally.Errorf(tally.EFORBIDDEN, "You are signed out, so this was not done. Sign in and try again.")
+			}
 			return tally.Errorf(tally.EFORBIDDEN, "This form has expired or did not come from Tally. Reload the page and try again.")
 		}
 		return next(c)

@@ -86,11 +86,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 			"path", c.Request().URL.Path)
 	}
 
-	if c.Request().Method == http.MethodHead {
-		err = c.NoContent(status)
-	} else if isHTMX(c) {
-		c.Response().Header().Set("HX-Retarget", "#flash")
-		c.Response().Header().Set("HX-Reswap", "innerHTML")
+	if isHTMX(c) {
+		// The message goes to the toast region, whatever the request meant to swap or select,
+		// and the address bar stays where it was (a filter refused is not a page to go back to).
+		h := c.Response().Header()
+		h.Set("HX-Retarget", "#flash")
+		h.Set("HX-Reswap", "innerHTML")
+		h.Set("HX-Reselect", "[data-toast]")
+		h.Set("HX-Push-Url", "false")
+		h.Set("HX-Replace-Url", "false")
 		err = render(c, status, views.FlashMessage(views.Flash{Kind: "error", Message: message}))
 	} else {
 		err = render(c, status, views.ErrorPage(s.page(c, http.StatusText(status), ""), status, message))

@@ -114,6 +114,7 @@ func (s *Server) routes() {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 
+	e.Pre(headAsGet)
 	e.Use(requestID)
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
