@@ -18,8 +18,8 @@ type Health struct {
 	Paused []string
 	// Stuck counts the running jobs past their timeout (up to MaxStuck).
 	Stuck int
-	// PayoutsFailing and PayoutsCancelled count the reservations whose payout is failing or
-	// was cancelled (up to MaxMarks; PayoutsMore when there are more).
+	// PayoutsFailing and PayoutsCancelled count the payouts failing or cancelled (up to
+	// MaxMarks in all; PayoutsMore when there are more).
 	PayoutsFailing, PayoutsCancelled int
 	PayoutsMore                      bool
 }
@@ -39,19 +39,9 @@ func (s *Service) Health(ctx context.Context) (Health, error) {
 			h.Paused = append(h.Paused, q.Name)
 		}
 	}
-	marks, err := s.PayoutProblems(ctx, MaxMarks+1)
+	h.PayoutsFailing, h.PayoutsCancelled, h.PayoutsMore, err = s.PayoutProblemCounts(ctx)
 	if err != nil {
 		return h, err
-	}
-	if len(marks) > MaxMarks {
-		h.PayoutsMore, marks = true, marks[:MaxMarks]
-	}
-	for _, m := range marks {
-		if m.Problem == PayoutCancelled {
-			h.PayoutsCancelled++
-		} else {
-			h.PayoutsFailing++
-		}
 	}
 	return h, nil
 }

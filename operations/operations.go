@@ -62,7 +62,6 @@ type Config struct {
 // Service reads jobs and acts on them.
 type Service struct {
 	pool  *pgxpool.Pool
-	q     *queries.Queries
 	river *jobs.Client
 	cfg   Config
 	stats *minuteCache
@@ -87,7 +86,7 @@ func NewService(pool *pgxpool.Pool, river *jobs.Client, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{pool: pool, q: queries.New(pool), river: river, cfg: cfg, stats: newMinuteCache()}
+	return &Service{pool: pool, river: river, cfg: cfg, stats: newMinuteCache()}
 }
 
 // Cap is how many jobs one action on a filter reaches at most.
@@ -151,7 +150,29 @@ func (s *Service) tryTx(ctx context.Context, fn func(pgx.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := queries.New(tx).RiverJobConsoleTx(ctx); err != nil {
+		return err
+	}
 	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// read runs fn in one read-only transaction set up for the console (RiverJobConsoleTx: no JIT
+// compilation, whose cost on a large table dwarfs the console's index probes), so that the
+// parts of a page (counts, lag, stuck jobs) are also one consistent view.
+func (s *Service) read(ctx context.Context, fn func(q *queries.Queries, tx pgx.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	q := queries.New(tx)
+	if err := q.RiverJobConsoleTx(ctx); err != nil {
+		return err
+	}
+	if err := fn(q, tx); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"tally/jobs"
 	"tally/queries"
 )
@@ -40,8 +42,9 @@ type PayoutMark struct {
 // MaxMarks bounds the marks one call returns.
 const MaxMarks = 1_000
 
-// PayoutMarks returns the payout marks of the given reservations (those of a list page), by
-// reservation id; a reservation whose payout is fine (or that has none) has no mark.
+// PayoutMarks returns the payout marks of the given reservations (those of a list page, at
+// most MaxMarks), by reservation id; a reservation whose payout is fine (or that has none) has
+// no mark.
 func (s *Service) PayoutMarks(ctx context.Context, reservationIDs []int64) (map[int64]PayoutMark, error) {
 	out := map[int64]PayoutMark{}
 	if len(reservationIDs) == 0 {
@@ -50,24 +53,38 @@ func (s *Service) PayoutMarks(ctx context.Context, reservationIDs []int64) (map[
 	if len(reservationIDs) > MaxMarks {
 		reservationIDs = reservationIDs[:MaxMarks]
 	}
-	rows, err := s.q.RiverJobPayoutProblems(ctx, queries.RiverJobPayoutProblemsParams{
-		PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), ReservationIds: reservationIDs, MaxRows: MaxMarks,
+	fragments := make([]string, len(reservationIDs))
+	for i, id := range reservationIDs {
+		fragments[i] = jobs.ReservationMetadata(id)
+	}
+	var rows []queries.RiverJobPayoutProblemsOfRow
+	err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
+		var err error
+		rows, err = q.RiverJobPayoutProblemsOf(ctx, queries.RiverJobPayoutProblemsOfParams{
+			PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), Fragments: fragments,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
-		out[r.ReservationID] = payoutMark(r)
+		out[r.ReservationID] = payoutMark(queries.RiverJobPayoutProblemsRow(r))
 	}
 	return out, nil
 }
 
 // PayoutProblems lists the reservations whose payout is failing or was cancelled, the newest
-// reservation first, limit of them (at most MaxMarks): the reservations list's "payout
-// problems" filter and the dashboard's count (ask for MaxMarks + 1 to know if there are more).
+// reservation first, limit of them (at most MaxMarks): for the reservations list's "payout
+// problems" filter (their ids) and a list of them.
 func (s *Service) PayoutProblems(ctx context.Context, limit int) ([]PayoutMark, error) {
-	rows, err := s.q.RiverJobPayoutProblems(ctx, queries.RiverJobPayoutProblemsParams{
-		PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), MaxRows: int32(min(max(limit, 1), MaxMarks+1)),
+	var rows []queries.RiverJobPayoutProblemsRow
+	err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
+		var err error
+		rows, err = q.RiverJobPayoutProblems(ctx, queries.RiverJobPayoutProblemsParams{
+			PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), MaxRows: int32(min(max(limit, 1), MaxMarks)),
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -77,6 +94,19 @@ func (s *Service) PayoutProblems(ctx context.Context, limit int) ([]PayoutMark, 
 		out[i] = payoutMark(r)
 	}
 	return out, nil
+}
+
+// PayoutProblemCounts counts the payouts failing and cancelled, each up to MaxMarks (more is
+// true when there are more): the dashboard's and the overview's figure.
+func (s *Service) PayoutProblemCounts(ctx context.Context) (failing, cancelled int, more bool, err error) {
+	err = s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
+		c, err := q.RiverJobPayoutProblemCount(ctx, queries.RiverJobPayoutProblemCountParams{
+			PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), Cap: MaxMarks + 1,
+		})
+		failing, cancelled, more = int(c.Failing), int(c.Cancelled), c.Failing+c.Cancelled > MaxMarks
+		return err
+	})
+	return failing, cancelled, more, err
 }
 
 func payoutMark(r queries.RiverJobPayoutProblemsRow) PayoutMark {

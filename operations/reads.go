@@ -2,6 +2,8 @@ package operations
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5"
 	"slices"
 	"sort"
 	"time"
@@ -75,7 +77,12 @@ func (s *Service) List(ctx context.Context, f Filter, after string, limit int) (
 		}
 		p = p.After(&cursor)
 	}
-	res, err := s.river.JobList(ctx, p)
+	var res *river.JobListResult
+	err := s.read(ctx, func(_ *queries.Queries, tx pgx.Tx) error {
+		var err error
+		res, err = s.river.JobListTx(ctx, tx, p)
+		return err
+	})
 	if err != nil {
 		return Page{}, err
 	}
@@ -98,7 +105,12 @@ func (s *Service) List(ctx context.Context, f Filter, after string, limit int) (
 
 // Get returns one job, or ENOTFOUND.
 func (s *Service) Get(ctx context.Context, id int64) (Job, error) {
-	r, err := s.river.JobGet(ctx, id)
+	var r *rivertype.JobRow
+	err := s.read(ctx, func(_ *queries.Queries, tx pgx.Tx) error {
+		var err error
+		r, err = s.river.JobGetTx(ctx, tx, id)
+		return err
+	})
 	if err != nil {
 		return Job{}, notFound(err, "There is no job %d: it never existed, or it was deleted (River deletes finished jobs after a while).", id)
 	}
@@ -112,7 +124,12 @@ func (s *Service) Count(ctx context.Context, f Filter, limit int) (Count, error)
 	if err := f.Validate(); err != nil {
 		return Count{}, err
 	}
-	n, err := s.q.RiverJobCountMatching(ctx, f.countParams(limit+1))
+	var n int64
+	err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
+		var err error
+		n, err = q.RiverJobCountMatching(ctx, f.countParams(limit+1))
+		return err
+	})
 	if err != nil {
 		return Count{}, err
 	}
@@ -160,12 +177,22 @@ const MaxStuck = 50
 // CountCap, and a state the statistics put above CountCap (a million completed jobs) is
 // estimated rather than counted.
 func (s *Service) Overview(ctx context.Context) (Overview, error) {
+	var o Overview
+	err := s.read(ctx, func(q *queries.Queries, tx pgx.Tx) error {
+		var err error
+		o, err = s.overview(ctx, q, tx)
+		return err
+	})
+	return o, err
+}
+
+func (s *Service) overview(ctx context.Context, q *queries.Queries, tx pgx.Tx) (Overview, error) {
 	o := Overview{At: time.Now(), Totals: map[string]Count{}}
-	counts, err := s.counts(ctx)
+	counts, err := s.counts(ctx, q)
 	if err != nil {
 		return o, err
 	}
-	known, err := s.river.QueueList(ctx, river.NewQueueListParams().First(100))
+	known, err := s.river.QueueListTx(ctx, tx, river.NewQueueListParams().First(100))
 	if err != nil {
 		return o, err
 	}
@@ -194,7 +221,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	oldest, err := s.q.RiverJobOldestAvailable(ctx, names)
+	oldest, err := q.RiverJobOldestAvailable(ctx, names)
 	if err != nil {
 		return o, err
 	}
@@ -207,7 +234,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	for _, name := range names {
 		o.Queues = append(o.Queues, *byName[name])
 	}
-	o.Stuck, err = s.Stuck(ctx, MaxStuck)
+	o.Stuck, err = s.stuckIn(ctx, tx, MaxStuck)
 	return o, err
 }
 
@@ -216,9 +243,9 @@ type stateQueue struct{ state, queue string }
 // counts are the jobs per state and queue: exact up to Config.CountCap; above it, the
 // estimate when the statistics have one, else "more than" the cap. The finished states the
 // statistics put above the cap are not counted at all.
-func (s *Service) counts(ctx context.Context) (map[stateQueue]Count, error) {
+func (s *Service) counts(ctx context.Context, q *queries.Queries) (map[stateQueue]Count, error) {
 	limit := int64(s.cfg.CountCap)
-	estimates, err := s.q.RiverJobEstimateByStateQueue(ctx)
+	estimates, err := q.RiverJobEstimateByStateQueue(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +268,7 @@ func (s *Service) counts(ctx context.Context) (map[stateQueue]Count, error) {
 		}
 		counted = append(counted, st)
 	}
-	rows, err := s.q.RiverJobCountByStateQueue(ctx, queries.RiverJobCountByStateQueueParams{States: counted, Cap: int32(limit + 1)})
+	rows, err := q.RiverJobCountByStateQueue(ctx, queries.RiverJobCountByStateQueueParams{States: counted, Cap: int32(limit + 1)})
 	if err != nil {
 		return nil, err
 	}
@@ -267,6 +294,16 @@ func (s *Service) counts(ctx context.Context) (map[stateQueue]Count, error) {
 // stops it, and the rescuer finishes a dead worker's job as cancelled instead of running it
 // again.
 func (s *Service) Stuck(ctx context.Context, limit int) ([]Job, error) {
+	var out []Job
+	err := s.read(ctx, func(_ *queries.Queries, tx pgx.Tx) error {
+		var err error
+		out, err = s.stuckIn(ctx, tx, limit)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) stuckIn(ctx context.Context, tx pgx.Tx, limit int) ([]Job, error) {
 	now := time.Now()
 	partnerTimeout := s.timeoutOf(jobs.PartnerPayoutArgs{}.Kind())
 	p := river.NewJobListParams().States(rivertype.JobStateRunning).
@@ -277,7 +314,7 @@ func (s *Service) Stuck(ctx context.Context, limit int) ([]Job, error) {
 			"ops_other_horizon":   now.Add(-s.cfg.Workers.JobTimeout - s.cfg.StuckMargin),
 		}).
 		OrderBy(river.JobListOrderByTime, river.SortOrderAsc).First(min(max(limit, 1), MaxPage))
-	res, err := s.river.JobList(ctx, p)
+	res, err := s.river.JobListTx(ctx, tx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -326,8 +363,13 @@ const MaxGroups = 200
 // FailureGroups groups the discarded and retryable jobs by kind and masked last error, the
 // largest group first.
 func (s *Service) FailureGroups(ctx context.Context) ([]FailureGroup, error) {
-	rows, err := s.q.RiverJobFailureGroups(ctx, queries.RiverJobFailureGroupsParams{
-		PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), MaxRows: MaxGroups * 4,
+	var rows []queries.RiverJobFailureGroupsRow
+	err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
+		var err error
+		rows, err = q.RiverJobFailureGroups(ctx, queries.RiverJobFailureGroupsParams{
+			PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), MaxRows: MaxGroups * 4,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err

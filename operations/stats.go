@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"tally/queries"
 )
 
@@ -26,33 +28,49 @@ type minuteStat struct {
 	run, wait                               histogram
 }
 
-// histogram counts durations per bucket of job_duration_bucket (migration 00006): four
-// buckets per doubling from a millisecond.
-type histogram map[int32]int64
+// maxBucket is the last bucket of job_duration_bucket (migration 00006): 2^40 ms, which is
+// more than a job ever runs or waits.
+const maxBucket = 160
 
-func (h histogram) add(o histogram) {
+// histogram counts durations per bucket of job_duration_bucket: four buckets per doubling
+// from a millisecond. A minute's are kept sparse (a few buckets each, for a day of minutes);
+// they are summed into a spread, which is dense.
+type histogram []bucketCount
+
+type bucketCount struct {
+	bucket int32
+	n      int64
+}
+
+// spread sums histograms, bucket by bucket.
+type spread [maxBucket + 1]int64
+
+func (s *spread) add(h histogram) {
+	for _, c := range h {
+		s[min(max(c.bucket, 0), maxBucket)] += c.n
+	}
+}
+
+func (s *spread) merge(o *spread) {
 	for b, n := range o {
-		h[b] += n
+		s[b] += n
 	}
 }
 
 // quantile is the duration below which share q of the counted durations lie, to the
 // precision of a bucket (the bucket's geometric middle); 0 when nothing was counted.
-func (h histogram) quantile(q float64) time.Duration {
+func (s *spread) quantile(q float64) time.Duration {
 	var total int64
-	buckets := make([]int32, 0, len(h))
-	for b, n := range h {
+	for _, n := range s {
 		total += n
-		buckets = append(buckets, b)
 	}
 	if total == 0 {
 		return 0
 	}
-	sort.Slice(buckets, func(i, j int) bool { return buckets[i] < buckets[j] })
 	want := int64(math.Ceil(q * float64(total)))
 	var seen int64
-	for _, b := range buckets {
-		seen += h[b]
+	for b, n := range s {
+		seen += n
 		if seen >= want {
 			ms := math.Pow(2, (float64(b)+0.5)/4)
 			return time.Duration(ms * float64(time.Millisecond))
@@ -61,82 +79,161 @@ func (h histogram) quantile(q float64) time.Duration {
 	return 0
 }
 
+func (s *spread) figures() Spread {
+	p50 := s.quantile(0.5)
+	if p50 == 0 {
+		return Spread{}
+	}
+	return Spread{P50: p50, P95: s.quantile(0.95), Known: true}
+}
+
 type minuteCache struct {
-	mu      sync.Mutex // held while reading the database: concurrent pages wait and share
-	settled time.Time  // every minute before this is in minutes
+	mu      sync.Mutex // held while reading the latest minutes: concurrent pages wait and share
 	minutes map[time.Time]map[string]*minuteStat
+	// Every minute in [from, to) is in minutes; a minute in there is final and never changed.
+	from, to time.Time
+	// filling is true while a goroutine reads the earlier minutes of the day.
+	filling bool
 }
 
 func newMinuteCache() *minuteCache {
 	return &minuteCache{minutes: map[time.Time]map[string]*minuteStat{}}
 }
 
-// window returns the figures per minute and kind of the day up to now: the minutes kept, and
-// those since read again.
-func (s *Service) window(ctx context.Context, now time.Time) (map[time.Time]map[string]*minuteStat, error) {
+// backfillChunk is how much of the day one statement of the backfill reads.
+const backfillChunk = time.Hour
+
+// window returns the figures per minute and kind of the day up to now, and from when on it has
+// them all. A process's first call reads the last hour, and leaves the rest of the day to a
+// goroutine that reads it an hour at a time (a busy day is a million rows: no page should
+// wait for that); later calls read only the minutes since the previous one.
+func (s *Service) window(ctx context.Context, now time.Time) (map[time.Time]map[string]*minuteStat, time.Time, error) {
 	c := s.stats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	dayStart := now.Truncate(time.Minute).Add(-24*time.Hour + time.Minute)
 	boundary := now.Add(-settleDelay).Truncate(time.Minute)
-	from := dayStart
-	if c.settled.After(from) {
-		from = c.settled
+	if c.to.IsZero() || c.to.Before(dayStart) {
+		c.minutes = map[time.Time]map[string]*minuteStat{}
+		c.from = latest(boundary.Add(-time.Hour), dayStart)
+		c.to = c.from
 	}
-	rows, err := s.q.RiverJobMinutes(ctx, queries.RiverJobMinutesParams{Since: from, Until: now.Add(time.Minute)})
+	var rows []queries.RiverJobMinutesRow
+	err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
+		var err error
+		rows, err = q.RiverJobMinutes(ctx, queries.RiverJobMinutesParams{Since: c.to, Until: now.Add(time.Minute)})
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	out := map[time.Time]map[string]*minuteStat{}
-	for m, kinds := range c.minutes {
-		if m.Before(dayStart) {
-			delete(c.minutes, m)
-			continue
-		}
-		out[m] = kinds
+		return nil, time.Time{}, err
 	}
 	fresh := map[time.Time]map[string]*minuteStat{}
 	for _, r := range rows {
-		m := r.Minute.UTC()
 		target := fresh
-		if m.Before(boundary) {
+		if r.Minute.Before(boundary) {
 			target = c.minutes
 		}
-		kinds := target[m]
-		if kinds == nil {
-			kinds = map[string]*minuteStat{}
-			target[m] = kinds
-		}
-		st := kinds[r.Kind]
-		if st == nil {
-			st = &minuteStat{run: histogram{}, wait: histogram{}}
-			kinds[r.Kind] = st
-		}
-		switch r.Measure {
-		case StateCompleted:
-			st.completed += r.Jobs
-		case StateCancelled:
-			st.cancelled += r.Jobs
-		case StateDiscarded:
-			st.discarded += r.Jobs
-		case "failed":
-			st.failed += r.Jobs
-		case "run":
-			st.run[r.Bucket] += r.Jobs
-		case "wait":
-			st.wait[r.Bucket] += r.Jobs
-		}
-		if m.Before(boundary) {
-			out[m] = kinds
+		add(target, r)
+	}
+	c.to = latest(c.to, boundary)
+	for m := range c.minutes {
+		if m.Before(dayStart) {
+			delete(c.minutes, m)
 		}
 	}
-	if boundary.After(c.settled) {
-		c.settled = boundary
+	c.from = latest(c.from, dayStart)
+	if c.from.After(dayStart) && !c.filling {
+		c.filling = true
+		go s.backfill()
+	}
+	out := make(map[time.Time]map[string]*minuteStat, len(c.minutes)+len(fresh))
+	for m, kinds := range c.minutes {
+		out[m] = kinds
 	}
 	for m, kinds := range fresh {
 		out[m] = kinds
 	}
-	return out, nil
+	return out, c.from, nil
+}
+
+// backfill reads the day's minutes before the cache's first, an hour at a time, each with a
+// bounded context of its own: it outlives the page that started it.
+func (s *Service) backfill() {
+	c := s.stats
+	defer func() {
+		c.mu.Lock()
+		c.filling = false
+		c.mu.Unlock()
+	}()
+	for {
+		c.mu.Lock()
+		from := c.from
+		dayStart := time.Now().Truncate(time.Minute).Add(-24*time.Hour + time.Minute)
+		c.mu.Unlock()
+		if !from.After(dayStart) {
+			return
+		}
+		start := latest(from.Add(-backfillChunk), dayStart)
+		var rows []queries.RiverJobMinutesRow
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
+			var err error
+			rows, err = q.RiverJobMinutes(ctx, queries.RiverJobMinutesParams{Since: start, Until: from})
+			return err
+		})
+		cancel()
+		if err != nil {
+			s.cfg.Logger.Error("jobs console: reading the day's figures", "err", err, "from", start, "until", from)
+			return
+		}
+		c.mu.Lock()
+		if !c.from.Equal(from) { // the cache was started again meanwhile
+			c.mu.Unlock()
+			return
+		}
+		for _, r := range rows {
+			add(c.minutes, r)
+		}
+		c.from = start
+		c.mu.Unlock()
+	}
+}
+
+// latest is the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// add counts row r into minutes.
+func add(minutes map[time.Time]map[string]*minuteStat, r queries.RiverJobMinutesRow) {
+	m := r.Minute.UTC()
+	kinds := minutes[m]
+	if kinds == nil {
+		kinds = map[string]*minuteStat{}
+		minutes[m] = kinds
+	}
+	st := kinds[r.Kind]
+	if st == nil {
+		st = &minuteStat{}
+		kinds[r.Kind] = st
+	}
+	switch r.Measure {
+	case StateCompleted:
+		st.completed += r.Jobs
+	case StateCancelled:
+		st.cancelled += r.Jobs
+	case StateDiscarded:
+		st.discarded += r.Jobs
+	case "failed":
+		st.failed += r.Jobs
+	case "run":
+		st.run = append(st.run, bucketCount{r.Bucket, r.Jobs})
+	case "wait":
+		st.wait = append(st.wait, bucketCount{r.Bucket, r.Jobs})
+	}
 }
 
 // Window is one kind's throughput and latency over a span of time, in Points of Step each.
@@ -149,7 +246,13 @@ type Window struct {
 	Discarded, Cancelled int64
 	// Run and Wait are the spreads of the last run's time and the queue wait over the span.
 	Run, Wait Spread
+	// Since is when the figures start, later than the span's start while the process is still
+	// reading the earlier hours of the day (see Service.Throughput).
+	Since time.Time
 }
+
+// Partial reports whether the window lacks its earliest figures yet.
+func (w Window) Partial() bool { return len(w.Points) > 0 && w.Since.After(w.Points[0].At) }
 
 // Point is one step of a Window.
 type Point struct {
@@ -165,13 +268,6 @@ type Spread struct {
 	Known    bool
 }
 
-func spreadOf(h histogram) Spread {
-	if len(h) == 0 {
-		return Spread{}
-	}
-	return Spread{P50: h.quantile(0.5), P95: h.quantile(0.95), Known: true}
-}
-
 // KindStats is one kind's figures over the last hour and the last day.
 type KindStats struct {
 	Kind      string
@@ -182,10 +278,11 @@ type KindStats struct {
 // the run time and queue wait p50/p95, over the last hour (per minute) and the last day (per
 // quarter hour). Run time is the last attempt's, from its start to the job's end; queue wait
 // is from when the job was due to when that attempt started. Percentiles are read from
-// buckets a fifth of a doubling wide, and said to be approximate.
+// buckets a quarter of a doubling wide, and said to be approximate. Just after a process
+// starts, the day's earlier hours are still being read: Window.Partial says so.
 func (s *Service) Throughput(ctx context.Context) ([]KindStats, error) {
 	now := time.Now().UTC()
-	minutes, err := s.window(ctx, now)
+	minutes, since, err := s.window(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -203,11 +300,13 @@ func (s *Service) Throughput(ctx context.Context) ([]KindStats, error) {
 	end := now.Truncate(time.Minute).Add(time.Minute)
 	out := make([]KindStats, 0, len(names))
 	for _, k := range names {
-		out = append(out, KindStats{
+		ks := KindStats{
 			Kind: k,
 			Hour: build(minutes, k, end, time.Hour, time.Minute),
 			Day:  build(minutes, k, end, 24*time.Hour, 15*time.Minute),
-		})
+		}
+		ks.Hour.Since, ks.Day.Since = since, since
+		out = append(out, ks)
 	}
 	return out, nil
 }
@@ -215,11 +314,11 @@ func (s *Service) Throughput(ctx context.Context) ([]KindStats, error) {
 // build sums kind's minutes into steps of step over the span ending at end.
 func build(minutes map[time.Time]map[string]*minuteStat, kind string, end time.Time, span, step time.Duration) Window {
 	w := Window{Span: span, Step: step}
-	allRun, allWait := histogram{}, histogram{}
+	var allRun, allWait spread
 	perStep := int(step / time.Minute)
 	for at := end.Add(-span); at.Before(end); at = at.Add(step) {
 		p := Point{At: at}
-		run, wait := histogram{}, histogram{}
+		var run, wait spread
 		var completed, failed int64
 		for i := 0; i < perStep; i++ {
 			st := minutes[at.Add(time.Duration(i)*time.Minute)][kind]
@@ -235,13 +334,13 @@ func build(minutes map[time.Time]map[string]*minuteStat, kind string, end time.T
 		}
 		p.CompletedPerMin = float64(completed) / float64(perStep)
 		p.FailedPerMin = float64(failed) / float64(perStep)
-		p.Run, p.Wait = spreadOf(run), spreadOf(wait)
+		p.Run, p.Wait = run.figures(), wait.figures()
 		w.Completed += completed
 		w.Failed += failed
-		allRun.add(run)
-		allWait.add(wait)
+		allRun.merge(&run)
+		allWait.merge(&wait)
 		w.Points = append(w.Points, p)
 	}
-	w.Run, w.Wait = spreadOf(allRun), spreadOf(allWait)
+	w.Run, w.Wait = allRun.figures(), allWait.figures()
 	return w
 }

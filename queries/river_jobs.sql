@@ -2,6 +2,12 @@
 -- lag, throughput, failure groups. Read-only: every change to a job goes through River's
 -- client (package operations). River's schema, as sqlc sees it, is queries/river/schema.sql.
 
+-- RiverJobConsoleTx sets up a transaction of the console: no JIT compilation. Its statements
+-- are a few index probes each, but on a table of a million rows the planner prices them high
+-- enough to compile them, which takes longer (a third of a second) than running them.
+-- name: RiverJobConsoleTx :exec
+SELECT set_config('jit', 'off', true);
+
 -- RiverJobCountByStateQueue counts the jobs of each queue in each of @states, up to @cap
 -- each: a count stops at @cap rows of river_job_prioritized_fetching_index (state, queue, …)
 -- rather than walking a million finished jobs. The queues of a state are found by skipping
@@ -61,20 +67,34 @@ LEFT JOIN LATERAL (
 -- error with ids, numbers and addresses masked (job_error_pattern, migration 00006), and by
 -- currency, so that the money at stake (the payouts' amounts) is never added across
 -- currencies. First and last seen are the times of the first and the last recorded error.
+-- The jobs are grouped by their error as it is first, and only the distinct errors are
+-- masked: an outage fails thousands of jobs with one message, and masking is the costly part.
 -- name: RiverJobFailureGroups :many
-SELECT j.kind,
-       coalesce(job_error_pattern(job_last_error(j.errors)), '')::text AS pattern,
-       coalesce(j.args ->> 'currency', '')::text AS currency,
-       count(*) AS jobs,
-       count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
-       count(*) FILTER (WHERE j.state = 'retryable') AS retryable,
-       min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at))::timestamptz AS first_seen,
-       max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at))::timestamptz AS last_seen,
-       coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = @payout_kind::text), 0)::bigint AS amount_cents,
-       min(coalesce(job_last_error(j.errors), ''))::text AS example,
-       max(j.id)::bigint AS latest_id
-FROM river_job j
-WHERE j.state IN ('discarded', 'retryable')
+WITH raw AS (
+    SELECT j.kind, job_last_error(j.errors) AS error, coalesce(j.args ->> 'currency', '') AS currency,
+           count(*) AS jobs,
+           count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
+           count(*) FILTER (WHERE j.state = 'retryable') AS retryable,
+           min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at)) AS first_seen,
+           max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at)) AS last_seen,
+           coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = @payout_kind::text), 0) AS amount_cents,
+           max(j.id) AS latest_id
+    FROM river_job j
+    WHERE j.state IN ('discarded', 'retryable')
+    GROUP BY 1, 2, 3
+)
+SELECT r.kind,
+       coalesce(job_error_pattern(r.error), '')::text AS pattern,
+       r.currency::text AS currency,
+       sum(r.jobs)::bigint AS jobs,
+       sum(r.discarded)::bigint AS discarded,
+       sum(r.retryable)::bigint AS retryable,
+       min(r.first_seen)::timestamptz AS first_seen,
+       max(r.last_seen)::timestamptz AS last_seen,
+       sum(r.amount_cents)::bigint AS amount_cents,
+       min(coalesce(r.error, ''))::text AS example,
+       max(r.latest_id)::bigint AS latest_id
+FROM raw r
 GROUP BY 1, 2, 3
 ORDER BY 4 DESC, 1, 2
 LIMIT @max_rows::int;
@@ -123,18 +143,25 @@ FROM finished f
 WHERE f.attempted_at IS NOT NULL
 GROUP BY 1, 2, 4
 UNION ALL
-SELECT date_trunc('minute', (e.error ->> 'at')::timestamptz)::timestamptz, j.kind, 'failed', 0, count(*)
-FROM river_job j
-CROSS JOIN LATERAL unnest(j.errors) AS e (error)
-WHERE j.errors IS NOT NULL
-  AND (j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled')
-       OR j.finalized_at >= @since::timestamptz)
-  AND (e.error ->> 'at')::timestamptz >= @since::timestamptz AND (e.error ->> 'at')::timestamptz < @until::timestamptz
+SELECT date_trunc('minute', (e.error ->> 'at')::timestamptz)::timestamptz, f.kind, 'failed', 0, count(*)
+FROM (
+    -- The jobs that may have failed an attempt in the span: those not finished (few, found
+    -- through the state index) and those finished in it (the finalized_at index). Not an OR,
+    -- which would read the whole table.
+    SELECT j.kind, j.errors FROM river_job j
+    WHERE j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND j.errors IS NOT NULL
+    UNION ALL
+    SELECT j.kind, j.errors FROM river_job j
+    WHERE j.state IN ('completed', 'cancelled', 'discarded') AND j.finalized_at >= @since::timestamptz AND j.errors IS NOT NULL
+) f
+CROSS JOIN LATERAL unnest(f.errors) AS e (error)
+WHERE (e.error ->> 'at')::timestamptz >= @since::timestamptz AND (e.error ->> 'at')::timestamptz < @until::timestamptz
 GROUP BY 1, 2;
 
 -- RiverJobPayoutProblems is, for each reservation whose payout is failing or was cancelled,
 -- its latest such payout job: retryable or discarded (failing) or cancelled (refused by the
--- partner, or by an operator: River's JobCancel marks the metadata with cancel_attempted_at). Only the reservations in @reservation_ids when given.
+-- partner, or by an operator: River's JobCancel marks the metadata with cancel_attempted_at).
+-- The newest reservations first.
 -- name: RiverJobPayoutProblems :many
 SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
        (j.args ->> 'reservation_id')::bigint AS reservation_id, j.id, j.state::text AS state,
@@ -143,9 +170,34 @@ SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
 FROM river_job j
 WHERE j.kind = @payout_kind::text
   AND j.state IN ('retryable', 'discarded', 'cancelled')
-  AND (sqlc.narg(reservation_ids)::bigint[] IS NULL OR (j.args ->> 'reservation_id')::bigint = ANY(sqlc.narg(reservation_ids)::bigint[]))
 ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
 LIMIT @max_rows::int;
+
+-- RiverJobPayoutProblemsOf is RiverJobPayoutProblems for the given reservations (a page of
+-- the reservations list): found through the metadata each reservation's jobs carry
+-- ({"reservation_id": n}, River's GIN index), not by reading every failed payout.
+-- name: RiverJobPayoutProblemsOf :many
+SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
+       (j.args ->> 'reservation_id')::bigint AS reservation_id, j.id, j.state::text AS state,
+       j.attempt, j.max_attempts, coalesce(job_last_error(j.errors), '')::text AS last_error,
+       j.scheduled_at, j.finalized_at, (j.metadata ? 'cancel_attempted_at')::boolean AS cancelled_by_operator
+FROM river_job j
+WHERE j.metadata @> ANY(CAST(@fragments::text[] AS jsonb[]))
+  AND j.kind = @payout_kind::text
+  AND j.state IN ('retryable', 'discarded', 'cancelled')
+ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC;
+
+-- RiverJobPayoutProblemCount counts, up to @cap, the payout jobs failing (retryable or
+-- discarded) and cancelled: the dashboard's and the overview's number, without reading
+-- their args.
+-- name: RiverJobPayoutProblemCount :one
+SELECT count(*) FILTER (WHERE capped.state <> 'cancelled') AS failing,
+       count(*) FILTER (WHERE capped.state = 'cancelled') AS cancelled
+FROM (
+    SELECT j.state FROM river_job j
+    WHERE j.kind = @payout_kind::text AND j.state IN ('retryable', 'discarded', 'cancelled')
+    LIMIT @cap::int
+) capped;
 
 -- RiverJobReservationStatuses reads the status of the reservations that jobs about to be
 -- retried belong to: the safety check before a retry (no payout for a cancelled reservation).

@@ -10,8 +10,23 @@ import (
 	"time"
 )
 
-const RiverJobCountByStateQueue = `-- name: RiverJobCountByStateQueue :many
+const RiverJobConsoleTx = `-- name: RiverJobConsoleTx :exec
 
+SELECT set_config('jit', 'off', true)
+`
+
+// The jobs console's reads of River's tables that River's client has no call for: counts,
+// lag, throughput, failure groups. Read-only: every change to a job goes through River's
+// client (package operations). River's schema, as sqlc sees it, is queries/river/schema.sql.
+// RiverJobConsoleTx sets up a transaction of the console: no JIT compilation. Its statements
+// are a few index probes each, but on a table of a million rows the planner prices them high
+// enough to compile them, which takes longer (a third of a second) than running them.
+func (q *Queries) RiverJobConsoleTx(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, RiverJobConsoleTx)
+	return err
+}
+
+const RiverJobCountByStateQueue = `-- name: RiverJobCountByStateQueue :many
 WITH RECURSIVE pairs (state, queue) AS (
     SELECT s.state, (SELECT min(j.queue) FROM river_job j WHERE j.state = s.state)
     FROM unnest(CAST($2::text[] AS river_job_state[])) AS s (state)
@@ -41,9 +56,6 @@ type RiverJobCountByStateQueueRow struct {
 	Jobs  int64
 }
 
-// The jobs console's reads of River's tables that River's client has no call for: counts,
-// lag, throughput, failure groups. Read-only: every change to a job goes through River's
-// client (package operations). River's schema, as sqlc sees it, is queries/river/schema.sql.
 // RiverJobCountByStateQueue counts the jobs of each queue in each of @states, up to @cap
 // each: a count stops at @cap rows of river_job_prioritized_fetching_index (state, queue, …)
 // rather than walking a million finished jobs. The queues of a state are found by skipping
@@ -156,27 +168,39 @@ func (q *Queries) RiverJobEstimateByStateQueue(ctx context.Context) ([]RiverJobE
 }
 
 const RiverJobFailureGroups = `-- name: RiverJobFailureGroups :many
-SELECT j.kind,
-       coalesce(job_error_pattern(job_last_error(j.errors)), '')::text AS pattern,
-       coalesce(j.args ->> 'currency', '')::text AS currency,
-       count(*) AS jobs,
-       count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
-       count(*) FILTER (WHERE j.state = 'retryable') AS retryable,
-       min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at))::timestamptz AS first_seen,
-       max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at))::timestamptz AS last_seen,
-       coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = $1::text), 0)::bigint AS amount_cents,
-       min(coalesce(job_last_error(j.errors), ''))::text AS example,
-       max(j.id)::bigint AS latest_id
-FROM river_job j
-WHERE j.state IN ('discarded', 'retryable')
+WITH raw AS (
+    SELECT j.kind, job_last_error(j.errors) AS error, coalesce(j.args ->> 'currency', '') AS currency,
+           count(*) AS jobs,
+           count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
+           count(*) FILTER (WHERE j.state = 'retryable') AS retryable,
+           min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at)) AS first_seen,
+           max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at)) AS last_seen,
+           coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = $2::text), 0) AS amount_cents,
+           max(j.id) AS latest_id
+    FROM river_job j
+    WHERE j.state IN ('discarded', 'retryable')
+    GROUP BY 1, 2, 3
+)
+SELECT r.kind,
+       coalesce(job_error_pattern(r.error), '')::text AS pattern,
+       r.currency::text AS currency,
+       sum(r.jobs)::bigint AS jobs,
+       sum(r.discarded)::bigint AS discarded,
+       sum(r.retryable)::bigint AS retryable,
+       min(r.first_seen)::timestamptz AS first_seen,
+       max(r.last_seen)::timestamptz AS last_seen,
+       sum(r.amount_cents)::bigint AS amount_cents,
+       min(coalesce(r.error, ''))::text AS example,
+       max(r.latest_id)::bigint AS latest_id
+FROM raw r
 GROUP BY 1, 2, 3
 ORDER BY 4 DESC, 1, 2
-LIMIT $2::int
+LIMIT $1::int
 `
 
 type RiverJobFailureGroupsParams struct {
-	PayoutKind string
 	MaxRows    int32
+	PayoutKind string
 }
 
 type RiverJobFailureGroupsRow struct {
@@ -197,8 +221,10 @@ type RiverJobFailureGroupsRow struct {
 // error with ids, numbers and addresses masked (job_error_pattern, migration 00006), and by
 // currency, so that the money at stake (the payouts' amounts) is never added across
 // currencies. First and last seen are the times of the first and the last recorded error.
+// The jobs are grouped by their error as it is first, and only the distinct errors are
+// masked: an outage fails thousands of jobs with one message, and masking is the costly part.
 func (q *Queries) RiverJobFailureGroups(ctx context.Context, arg RiverJobFailureGroupsParams) ([]RiverJobFailureGroupsRow, error) {
-	rows, err := q.db.Query(ctx, RiverJobFailureGroups, arg.PayoutKind, arg.MaxRows)
+	rows, err := q.db.Query(ctx, RiverJobFailureGroups, arg.MaxRows, arg.PayoutKind)
 	if err != nil {
 		return nil, err
 	}
@@ -250,13 +276,19 @@ FROM finished f
 WHERE f.attempted_at IS NOT NULL
 GROUP BY 1, 2, 4
 UNION ALL
-SELECT date_trunc('minute', (e.error ->> 'at')::timestamptz)::timestamptz, j.kind, 'failed', 0, count(*)
-FROM river_job j
-CROSS JOIN LATERAL unnest(j.errors) AS e (error)
-WHERE j.errors IS NOT NULL
-  AND (j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled')
-       OR j.finalized_at >= $1::timestamptz)
-  AND (e.error ->> 'at')::timestamptz >= $1::timestamptz AND (e.error ->> 'at')::timestamptz < $2::timestamptz
+SELECT date_trunc('minute', (e.error ->> 'at')::timestamptz)::timestamptz, f.kind, 'failed', 0, count(*)
+FROM (
+    -- The jobs that may have failed an attempt in the span: those not finished (few, found
+    -- through the state index) and those finished in it (the finalized_at index). Not an OR,
+    -- which would read the whole table.
+    SELECT j.kind, j.errors FROM river_job j
+    WHERE j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND j.errors IS NOT NULL
+    UNION ALL
+    SELECT j.kind, j.errors FROM river_job j
+    WHERE j.state IN ('completed', 'cancelled', 'discarded') AND j.finalized_at >= $1::timestamptz AND j.errors IS NOT NULL
+) f
+CROSS JOIN LATERAL unnest(f.errors) AS e (error)
+WHERE (e.error ->> 'at')::timestamptz >= $1::timestamptz AND (e.error ->> 'at')::timestamptz < $2::timestamptz
 GROUP BY 1, 2
 `
 
@@ -350,6 +382,36 @@ func (q *Queries) RiverJobOldestAvailable(ctx context.Context, queues []string) 
 	return items, nil
 }
 
+const RiverJobPayoutProblemCount = `-- name: RiverJobPayoutProblemCount :one
+SELECT count(*) FILTER (WHERE capped.state <> 'cancelled') AS failing,
+       count(*) FILTER (WHERE capped.state = 'cancelled') AS cancelled
+FROM (
+    SELECT j.state FROM river_job j
+    WHERE j.kind = $1::text AND j.state IN ('retryable', 'discarded', 'cancelled')
+    LIMIT $2::int
+) capped
+`
+
+type RiverJobPayoutProblemCountParams struct {
+	PayoutKind string
+	Cap        int32
+}
+
+type RiverJobPayoutProblemCountRow struct {
+	Failing   int64
+	Cancelled int64
+}
+
+// RiverJobPayoutProblemCount counts, up to @cap, the payout jobs failing (retryable or
+// discarded) and cancelled: the dashboard's and the overview's number, without reading
+// their args.
+func (q *Queries) RiverJobPayoutProblemCount(ctx context.Context, arg RiverJobPayoutProblemCountParams) (RiverJobPayoutProblemCountRow, error) {
+	row := q.db.QueryRow(ctx, RiverJobPayoutProblemCount, arg.PayoutKind, arg.Cap)
+	var i RiverJobPayoutProblemCountRow
+	err := row.Scan(&i.Failing, &i.Cancelled)
+	return i, err
+}
+
 const RiverJobPayoutProblems = `-- name: RiverJobPayoutProblems :many
 SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
        (j.args ->> 'reservation_id')::bigint AS reservation_id, j.id, j.state::text AS state,
@@ -358,15 +420,13 @@ SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
 FROM river_job j
 WHERE j.kind = $1::text
   AND j.state IN ('retryable', 'discarded', 'cancelled')
-  AND ($2::bigint[] IS NULL OR (j.args ->> 'reservation_id')::bigint = ANY($2::bigint[]))
 ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
-LIMIT $3::int
+LIMIT $2::int
 `
 
 type RiverJobPayoutProblemsParams struct {
-	PayoutKind     string
-	ReservationIds []int64
-	MaxRows        int32
+	PayoutKind string
+	MaxRows    int32
 }
 
 type RiverJobPayoutProblemsRow struct {
@@ -383,9 +443,10 @@ type RiverJobPayoutProblemsRow struct {
 
 // RiverJobPayoutProblems is, for each reservation whose payout is failing or was cancelled,
 // its latest such payout job: retryable or discarded (failing) or cancelled (refused by the
-// partner, or by an operator: River's JobCancel marks the metadata with cancel_attempted_at). Only the reservations in @reservation_ids when given.
+// partner, or by an operator: River's JobCancel marks the metadata with cancel_attempted_at).
+// The newest reservations first.
 func (q *Queries) RiverJobPayoutProblems(ctx context.Context, arg RiverJobPayoutProblemsParams) ([]RiverJobPayoutProblemsRow, error) {
-	rows, err := q.db.Query(ctx, RiverJobPayoutProblems, arg.PayoutKind, arg.ReservationIds, arg.MaxRows)
+	rows, err := q.db.Query(ctx, RiverJobPayoutProblems, arg.PayoutKind, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -393,6 +454,68 @@ func (q *Queries) RiverJobPayoutProblems(ctx context.Context, arg RiverJobPayout
 	items := []RiverJobPayoutProblemsRow{}
 	for rows.Next() {
 		var i RiverJobPayoutProblemsRow
+		if err := rows.Scan(
+			&i.ReservationID,
+			&i.ID,
+			&i.State,
+			&i.Attempt,
+			&i.MaxAttempts,
+			&i.LastError,
+			&i.ScheduledAt,
+			&i.FinalizedAt,
+			&i.CancelledByOperator,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const RiverJobPayoutProblemsOf = `-- name: RiverJobPayoutProblemsOf :many
+SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
+       (j.args ->> 'reservation_id')::bigint AS reservation_id, j.id, j.state::text AS state,
+       j.attempt, j.max_attempts, coalesce(job_last_error(j.errors), '')::text AS last_error,
+       j.scheduled_at, j.finalized_at, (j.metadata ? 'cancel_attempted_at')::boolean AS cancelled_by_operator
+FROM river_job j
+WHERE j.metadata @> ANY(CAST($1::text[] AS jsonb[]))
+  AND j.kind = $2::text
+  AND j.state IN ('retryable', 'discarded', 'cancelled')
+ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
+`
+
+type RiverJobPayoutProblemsOfParams struct {
+	Fragments  []string
+	PayoutKind string
+}
+
+type RiverJobPayoutProblemsOfRow struct {
+	ReservationID       int64
+	ID                  int64
+	State               string
+	Attempt             int16
+	MaxAttempts         int16
+	LastError           string
+	ScheduledAt         time.Time
+	FinalizedAt         *time.Time
+	CancelledByOperator bool
+}
+
+// RiverJobPayoutProblemsOf is RiverJobPayoutProblems for the given reservations (a page of
+// the reservations list): found through the metadata each reservation's jobs carry
+// ({"reservation_id": n}, River's GIN index), not by reading every failed payout.
+func (q *Queries) RiverJobPayoutProblemsOf(ctx context.Context, arg RiverJobPayoutProblemsOfParams) ([]RiverJobPayoutProblemsOfRow, error) {
+	rows, err := q.db.Query(ctx, RiverJobPayoutProblemsOf, arg.Fragments, arg.PayoutKind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RiverJobPayoutProblemsOfRow{}
+	for rows.Next() {
+		var i RiverJobPayoutProblemsOfRow
 		if err := rows.Scan(
 			&i.ReservationID,
 			&i.ID,

@@ -8,7 +8,6 @@ import (
 
 	"tally"
 	"tally/jobs"
-	"tally/operations"
 	"tally/views"
 )
 
@@ -63,10 +62,10 @@ func (s *Server) jobOverviewPage(c echo.Context) (views.JobOverviewPage, error) 
 	} else {
 		v.Circuit = partnerCircuitView(st, time.Now())
 	}
-	if marks, err := s.ops.PayoutProblems(ctx, operations.MaxMarks); err != nil {
+	if failing, cancelled, _, err := s.ops.PayoutProblemCounts(ctx); err != nil {
 		s.log.Error("jobs overview: payout problems", "err", err)
 	} else {
-		v.PayoutProblems = len(marks)
+		v.PayoutProblems = failing + cancelled
 	}
 	v.CSRF = s.fragmentPage(c).CSRF
 	return v, nil
