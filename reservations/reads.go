@@ -421,8 +421,10 @@ func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, er
 		out.Total.AtLeast = out.Total.AtLeast || c.AtLeast
 		out.Total.About = out.Total.About || c.About
 	}
-	if out.Total.AtLeast {
-		out.Total.About = false // "more than" is the weaker claim, and the true one
+	if out.Total.About {
+		// A sum with an estimate in it is an estimate: "more than" could claim more than
+		// there is, since the estimate may be high.
+		out.Total.AtLeast = false
 	}
 	return out, nil
 }
