@@ -67,6 +67,7 @@ var catalogue = []Query{
 	{Name: "LedgerEntryListByReservation", Page: "Reservation page", Note: "A reservation's ledger entries.", SQL: queries.LedgerEntryListByReservation, Args: []Arg{{Name: "reservation_id", Kind: "reservation"}}},
 	{Name: "AuditListByRecord", Page: "Reservation page", Note: "A record's history.", SQL: queries.AuditListByRecord},
 	{Name: "ReservationStatsSince", Page: "Dashboard", Note: "Today's held, approved and settled counts and amounts, per currency.", SQL: queries.ReservationStatsSince, Args: []Arg{{Name: "since"}}},
+	{Name: "PartnerCircuitGet", Page: "Dashboard", Note: "The partner circuit breaker's state.", SQL: queries.PartnerCircuitGet, Args: []Arg{{Name: "partner"}}},
 	{Name: "AuditListLatest", Page: "Audit log", Note: "The audit log, newest first, with its filters.", SQL: queries.AuditListLatest},
 	{Name: "SlotListUpcoming", Page: "Slots", Note: "Upcoming slots, optionally of one resource.", SQL: queries.SlotListUpcoming},
 	{Name: "ResourceList", Page: "Slots", Note: "Resources with their upcoming capacity and seats reserved.", SQL: queries.ResourceList},
@@ -83,7 +84,6 @@ var catalogue = []Query{
 	{Name: "RiverJobCountMatching", Page: "Jobs console", Note: "How many jobs a filter matches, capped.", SQL: queries.RiverJobCountMatching},
 	{Name: "RiverJobMinutes", Page: "Jobs console", Note: "Per-minute throughput and latency buckets for the charts.", SQL: queries.RiverJobMinutes},
 	{Name: "RiverJobPayoutProblems", Page: "Jobs console", Note: "Reservations whose payout is failing or was cancelled.", SQL: queries.RiverJobPayoutProblems},
-	{Name: "PartnerCircuitGet", Page: "Dashboard", Note: "The partner circuit breaker's state.", SQL: queries.PartnerCircuitGet, Args: []Arg{{Name: "partner"}}},
 }
 
 func init() {

@@ -171,6 +171,14 @@ func NewPlot(a, b []analysis.Run) Plot {
 			p.Ticks = append(p.Ticks, PlotTick{X: x(v), Label: analysis.MS(v)})
 		}
 	}
+	// Labels closer than 44 px would overlap: keep the first of each crowd.
+	var spaced []PlotTick
+	for _, t := range p.Ticks {
+		if len(spaced) == 0 || t.X-spaced[len(spaced)-1].X >= 44 {
+			spaced = append(spaced, t)
+		}
+	}
+	p.Ticks = spaced
 	for i, side := range []struct {
 		name, class string
 		runs        []analysis.Run
