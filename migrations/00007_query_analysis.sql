@@ -18,7 +18,13 @@ BEGIN
         END;
     END IF;
     IF NOT pg_catalog.pg_has_role(current_user, 'tally_query_analysis', 'MEMBER') THEN
-        EXECUTE format('GRANT tally_query_analysis TO %I', current_user);
+        -- A user without CREATEROLE (or the role's admin option) cannot join it; the rest of
+        -- Tally works, and the query console says what a superuser must grant.
+        BEGIN
+            EXECUTE format('GRANT tally_query_analysis TO %I', current_user);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'query analysis needs: GRANT tally_query_analysis TO %', current_user;
+        END;
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO tally_query_analysis', current_schema());
 END
