@@ -2,12 +2,11 @@ package operations
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
