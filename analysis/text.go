@@ -54,7 +54,9 @@ func (p *Plan) Text() string {
 	if pb := p.PlanningBuffers; pb.Total() > 0 {
 		fmt.Fprintf(&b, "Planning:\n  Buffers: %s\n", pb.String())
 	}
-	fmt.Fprintf(&b, "Planning Time: %.3f ms\n", p.PlanningMS)
+	if p.PlanningMS > 0 || p.Analyzed {
+		fmt.Fprintf(&b, "Planning Time: %.3f ms\n", p.PlanningMS)
+	}
 	if p.Analyzed {
 		fmt.Fprintf(&b, "Execution Time: %.3f ms\n", p.ExecutionMS)
 	}
