@@ -86,11 +86,14 @@ func (ss *session) readOnly(ctx context.Context, timeout time.Duration, fn func(
 		"SET LOCAL statement_timeout = " + strconv.FormatInt(timeout.Milliseconds(), 10),
 		"SET LOCAL lock_timeout = " + strconv.FormatInt(ss.lockTimeout.Milliseconds(), 10),
 		"SET LOCAL idle_in_transaction_session_timeout = " + strconv.FormatInt((timeout+time.Minute).Milliseconds(), 10),
-		"SET LOCAL ROLE " + Role,
 	} {
 		if _, err := tx.Exec(ctx, set); err != nil {
 			return err
 		}
+	}
+	if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+Role); err != nil {
+		// A deployment problem, not the engineer's: the server log says what to fix.
+		return fmt.Errorf("analysis: SET ROLE %s failed; the application's database user must be a member of it (migrations/00007_query_analysis.sql grants it to the user that migrates): %w", Role, err)
 	}
 	return fn(tx)
 }
