@@ -92,8 +92,14 @@ func (ss *session) readOnly(ctx context.Context, timeout time.Duration, fn func(
 		}
 	}
 	if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+Role); err != nil {
-		// A deployment problem, not the engineer's: the server log says what to fix.
-		return fmt.Errorf("analysis: SET ROLE %s failed; the application's database user must be a member of it (migrations/00007_query_analysis.sql grants it to the user that migrates): %w", Role, err)
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && pg.Code == "42501" {
+			// The migration could not make the application's user a member (it lacked the
+			// right to): say what a superuser must grant.
+			return tally.Errorf(tally.EUNPROCESSABLE, "Query analysis is not set up on this database: a superuser must run GRANT %s TO %s.",
+				Role, pgx.Identifier{ss.conn.Config().User}.Sanitize())
+		}
+		return fmt.Errorf("analysis: SET ROLE %s: %w", Role, err)
 	}
 	return fn(tx)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"tally"
 	"tally/internal/testdb"
@@ -240,5 +241,34 @@ func TestDatabaseRefusesWhatTheCheckMisses(t *testing.T) {
 		if after := tableCounts(t, pool); after != before {
 			t.Fatalf("%s changed the tables: %s → %s", c.name, before, after)
 		}
+	}
+}
+
+// TestNotAMemberIsToldWhatToGrant: when the application's user could not be made a member of
+// the analysis role (the migration lacked the right), the console says what a superuser must
+// grant, rather than failing with an internal error.
+func TestNotAMemberIsToldWhatToGrant(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	testdb.AllowErrors(t, "42501") // SET ROLE refused, on purpose
+	ctx := context.Background()
+	name := "tally_test_outsider_" + strings.ReplaceAll(itoa(time.Now().UnixNano()), "-", "")
+	if _, err := pool.Exec(ctx, "CREATE ROLE "+name+" LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Exec(context.Background(), "DROP ROLE IF EXISTS "+name) }) //nolint:errcheck // a leftover role owns nothing
+	cfg := pool.Config().Copy()
+	cfg.ConnConfig.User = name
+	outsider, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outsider.Close()
+	if err := outsider.Ping(ctx); err != nil {
+		t.Skipf("cannot connect as a new role with DATABASE_URL's settings (a password is needed?): %v", err)
+	}
+	_, err = NewService(outsider, Config{}).Explain(ctx, Input{SQL: "SELECT 1"}, Options{Analyze: true})
+	if code(err) != tally.EUNPROCESSABLE || !strings.Contains(tally.ErrorMessage(err), "GRANT tally_query_analysis TO \""+name+"\"") {
+		t.Errorf("%v", err)
 	}
 }

@@ -13,8 +13,13 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tally_query_analysis') THEN
         BEGIN
             CREATE ROLE tally_query_analysis NOLOGIN NOINHERIT;
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN
-            NULL; -- made by another database's migration at the same moment
+        EXCEPTION
+            WHEN duplicate_object OR unique_violation THEN
+                NULL; -- made by another database's migration at the same moment
+            WHEN insufficient_privilege THEN
+                -- Nothing of this migration is applied yet: it can run again once the role exists.
+                RAISE EXCEPTION 'query analysis needs the role tally_query_analysis, which % may not create', current_user
+                    USING HINT = 'A superuser runs: CREATE ROLE tally_query_analysis NOLOGIN; then migrate again.';
         END;
     END IF;
     IF NOT pg_catalog.pg_has_role(current_user, 'tally_query_analysis', 'MEMBER') THEN
