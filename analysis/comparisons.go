@@ -14,9 +14,6 @@ import (
 	"tally/queries"
 )
 
-// RecordComparison is the audit log's record type for a comparison.
-const RecordComparison = "query_comparison"
-
 // abandonedAfter is how long a running comparison may go without a heartbeat before it is
 // taken for abandoned (its process stopped); it beats at least every few seconds.
 const abandonedAfter = 2 * time.Minute
@@ -235,7 +232,7 @@ func (s *Service) save(ctx context.Context, q *queries.Queries, tx pgx.Tx, actor
 		query = "(pasted statement)"
 	}
 	return row.ID, audit.Record(ctx, tx, audit.Entry{
-		Actor: actor, Action: "query.compare", RecordType: RecordComparison, RecordID: row.ID, To: req.Mode,
+		Actor: actor, Action: "query.compare", RecordType: audit.RecordQueryComparison, RecordID: row.ID, To: req.Mode,
 		Detail: map[string]any{"mode": req.Mode, "query": query, "candidate": ddl, "runs": req.Runs, "rerun_of": req.RerunOf},
 	})
 }
@@ -263,7 +260,7 @@ func (s *Service) finish(ctx context.Context, q *queries.Queries, tx pgx.Tx, act
 		return nil
 	}
 	return audit.Record(ctx, tx, audit.Entry{
-		Actor: actor, Action: "query.index_build", RecordType: RecordComparison, RecordID: id, From: StatusRunning, To: status,
+		Actor: actor, Action: "query.index_build", RecordType: audit.RecordQueryComparison, RecordID: id, From: StatusRunning, To: status,
 		Detail: map[string]any{"index": out.IndexName, "bytes": out.IndexBytes, "build_ms": out.BuildMS, "dropped": out.Dropped, "error": failure},
 	})
 }
