@@ -2,11 +2,13 @@
 -- lag, throughput, failure groups. Read-only: every change to a job goes through River's
 -- client (package operations). River's schema, as sqlc sees it, is queries/river/schema.sql.
 
--- RiverJobConsoleTx sets up a transaction of the console: no JIT compilation. Its statements
+-- RiverJobConsoleTx sets up a transaction of the console. No JIT compilation: its statements
 -- are a few index probes each, but on a table of a million rows the planner prices them high
--- enough to compile them, which takes longer (a third of a second) than running them.
+-- enough to compile them, which takes longer (a third of a second) than running them. And a
+-- plan for the parameters given: the same prepared statement reads a minute or an hour
+-- (finalized_at >= $1), and a generic plan, made for any $1, reads the whole table.
 -- name: RiverJobConsoleTx :exec
-SELECT set_config('jit', 'off', true);
+SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true);
 
 -- RiverJobCountByStateQueue counts the jobs of each queue in each of @states, up to @cap
 -- each: a count stops at @cap rows of river_job_prioritized_fetching_index (state, queue, …)

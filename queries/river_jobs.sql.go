@@ -12,15 +12,17 @@ import (
 
 const RiverJobConsoleTx = `-- name: RiverJobConsoleTx :exec
 
-SELECT set_config('jit', 'off', true)
+SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)
 `
 
 // The jobs console's reads of River's tables that River's client has no call for: counts,
 // lag, throughput, failure groups. Read-only: every change to a job goes through River's
 // client (package operations). River's schema, as sqlc sees it, is queries/river/schema.sql.
-// RiverJobConsoleTx sets up a transaction of the console: no JIT compilation. Its statements
+// RiverJobConsoleTx sets up a transaction of the console. No JIT compilation: its statements
 // are a few index probes each, but on a table of a million rows the planner prices them high
-// enough to compile them, which takes longer (a third of a second) than running them.
+// enough to compile them, which takes longer (a third of a second) than running them. And a
+// plan for the parameters given: the same prepared statement reads a minute or an hour
+// (finalized_at >= $1), and a generic plan, made for any $1, reads the whole table.
 func (q *Queries) RiverJobConsoleTx(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, RiverJobConsoleTx)
 	return err
