@@ -19,6 +19,8 @@ func TestLayers(t *testing.T) {
 		{"accounts", []string{"tally/web", "tally/views"}},
 		{"audit", []string{"tally/web", "tally/views"}},
 		{"jobs", []string{"tally/web", "tally/views"}},
+		{"operations", []string{"tally/web", "tally/views"}},
+		{"analysis", []string{"tally/web", "tally/views"}},
 	}
 	for _, r := range rules {
 		pkg, err := build.Default.ImportDir(r.dir, 0)

@@ -119,21 +119,24 @@ FROM (
            OR c.email ILIKE '%' || $6 || '%'
            OR ($7::bigint IS NOT NULL AND r.id = $7))
       AND ($8::bigint IS NULL OR r.id = $8)
-    LIMIT $9
+  AND (NOT $9::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+    LIMIT $10
 ) capped
 GROUP BY capped.status
 `
 
 type ReservationCountByStatusParams struct {
-	SlotID       *int64
-	ResourceID   *int64
-	CustomerID   *int64
-	StartsFrom   *time.Time
-	StartsBefore *time.Time
-	Search       *string
-	SearchID     *int64
-	ID           *int64
-	Cap          int32
+	SlotID        *int64
+	ResourceID    *int64
+	CustomerID    *int64
+	StartsFrom    *time.Time
+	StartsBefore  *time.Time
+	Search        *string
+	SearchID      *int64
+	ID            *int64
+	PayoutProblem bool
+	Cap           int32
 }
 
 type ReservationCountByStatusRow struct {
@@ -156,6 +159,7 @@ func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationC
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.Cap,
 	)
 	if err != nil {
@@ -184,33 +188,36 @@ SELECT st.status::text AS status, (
           AND ($1::bigint IS NULL OR r.slot_id = $1)
           AND ($2::bigint IS NULL OR r.customer_id = $2)
           AND ($3::bigint IS NULL OR r.id = $3)
-          AND ($4::bigint IS NULL AND $5::timestamptz IS NULL AND $6::timestamptz IS NULL
+  AND (NOT $4::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+          AND ($5::bigint IS NULL AND $6::timestamptz IS NULL AND $7::timestamptz IS NULL
                OR r.slot_id IN (
                    SELECT s.id FROM slots s
-                   WHERE ($4::bigint IS NULL OR s.resource_id = $4)
-                     AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
-                     AND ($6::timestamptz IS NULL OR s.starts_at < $6)))
-          AND ($7::text IS NULL
-               OR ($8::bigint IS NOT NULL AND r.id = $8)
+                   WHERE ($5::bigint IS NULL OR s.resource_id = $5)
+                     AND ($6::timestamptz IS NULL OR s.starts_at >= $6)
+                     AND ($7::timestamptz IS NULL OR s.starts_at < $7)))
+          AND ($8::text IS NULL
+               OR ($9::bigint IS NOT NULL AND r.id = $9)
                OR r.customer_id IN (SELECT c.id FROM customers c
-                                    WHERE c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%'))
-        LIMIT $9
+                                    WHERE c.name ILIKE '%' || $8 || '%' OR c.email ILIKE '%' || $8 || '%'))
+        LIMIT $10
     ) capped
 )::bigint AS reservations
-FROM unnest($10::text[]) AS st(status)
+FROM unnest($11::text[]) AS st(status)
 `
 
 type ReservationCountEachStatusParams struct {
-	SlotID       *int64
-	CustomerID   *int64
-	ID           *int64
-	ResourceID   *int64
-	StartsFrom   *time.Time
-	StartsBefore *time.Time
-	Search       *string
-	SearchID     *int64
-	Cap          int32
-	Statuses     []string
+	SlotID        *int64
+	CustomerID    *int64
+	ID            *int64
+	PayoutProblem bool
+	ResourceID    *int64
+	StartsFrom    *time.Time
+	StartsBefore  *time.Time
+	Search        *string
+	SearchID      *int64
+	Cap           int32
+	Statuses      []string
 }
 
 type ReservationCountEachStatusRow struct {
@@ -227,6 +234,7 @@ func (q *Queries) ReservationCountEachStatus(ctx context.Context, arg Reservatio
 		arg.SlotID,
 		arg.CustomerID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.ResourceID,
 		arg.StartsFrom,
 		arg.StartsBefore,
@@ -536,9 +544,11 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL OR (r.amount_cents, r.id) > ($11::bigint, $10))
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL OR (r.amount_cents, r.id) > ($12::bigint, $11))
 ORDER BY r.amount_cents ASC, r.id ASC
-LIMIT $12
+LIMIT $13
 `
 
 type ReservationListByAmountAscParams struct {
@@ -551,6 +561,7 @@ type ReservationListByAmountAscParams struct {
 	Search           *string
 	SearchID         *int64
 	ID               *int64
+	PayoutProblem    bool
 	AfterID          *int64
 	AfterAmountCents *int64
 	RowLimit         int32
@@ -575,6 +586,7 @@ func (q *Queries) ReservationListByAmountAsc(ctx context.Context, arg Reservatio
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.AfterID,
 		arg.AfterAmountCents,
 		arg.RowLimit,
@@ -636,9 +648,11 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL OR (r.amount_cents, r.id) < ($11::bigint, $10))
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL OR (r.amount_cents, r.id) < ($12::bigint, $11))
 ORDER BY r.amount_cents DESC, r.id DESC
-LIMIT $12
+LIMIT $13
 `
 
 type ReservationListByAmountDescParams struct {
@@ -651,6 +665,7 @@ type ReservationListByAmountDescParams struct {
 	Search            *string
 	SearchID          *int64
 	ID                *int64
+	PayoutProblem     bool
 	BeforeID          *int64
 	BeforeAmountCents *int64
 	RowLimit          int32
@@ -675,6 +690,7 @@ func (q *Queries) ReservationListByAmountDesc(ctx context.Context, arg Reservati
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.BeforeID,
 		arg.BeforeAmountCents,
 		arg.RowLimit,
@@ -736,10 +752,12 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL
-       OR c.name >= $11::text AND (c.name, r.id) > ($11, $10))
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL
+       OR c.name >= $12::text AND (c.name, r.id) > ($12, $11))
 ORDER BY c.name ASC, r.id ASC
-LIMIT $12
+LIMIT $13
 `
 
 type ReservationListByCustomerAscParams struct {
@@ -752,6 +770,7 @@ type ReservationListByCustomerAscParams struct {
 	Search            *string
 	SearchID          *int64
 	ID                *int64
+	PayoutProblem     bool
 	AfterID           *int64
 	AfterCustomerName *string
 	RowLimit          int32
@@ -776,6 +795,7 @@ func (q *Queries) ReservationListByCustomerAsc(ctx context.Context, arg Reservat
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.AfterID,
 		arg.AfterCustomerName,
 		arg.RowLimit,
@@ -837,10 +857,12 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL
-       OR c.name <= $11::text AND (c.name, r.id) < ($11, $10))
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL
+       OR c.name <= $12::text AND (c.name, r.id) < ($12, $11))
 ORDER BY c.name DESC, r.id DESC
-LIMIT $12
+LIMIT $13
 `
 
 type ReservationListByCustomerDescParams struct {
@@ -853,6 +875,7 @@ type ReservationListByCustomerDescParams struct {
 	Search             *string
 	SearchID           *int64
 	ID                 *int64
+	PayoutProblem      bool
 	BeforeID           *int64
 	BeforeCustomerName *string
 	RowLimit           int32
@@ -877,6 +900,7 @@ func (q *Queries) ReservationListByCustomerDesc(ctx context.Context, arg Reserva
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.BeforeID,
 		arg.BeforeCustomerName,
 		arg.RowLimit,
@@ -1001,10 +1025,12 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL
-       OR s.starts_at >= $11::timestamptz AND (s.starts_at, r.id) > ($11, $10))
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL
+       OR s.starts_at >= $12::timestamptz AND (s.starts_at, r.id) > ($12, $11))
 ORDER BY s.starts_at ASC, r.id ASC
-LIMIT $12
+LIMIT $13
 `
 
 type ReservationListBySlotAscParams struct {
@@ -1017,6 +1043,7 @@ type ReservationListBySlotAscParams struct {
 	Search        *string
 	SearchID      *int64
 	ID            *int64
+	PayoutProblem bool
 	AfterID       *int64
 	AfterStartsAt *time.Time
 	RowLimit      int32
@@ -1041,6 +1068,7 @@ func (q *Queries) ReservationListBySlotAsc(ctx context.Context, arg ReservationL
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.AfterID,
 		arg.AfterStartsAt,
 		arg.RowLimit,
@@ -1102,10 +1130,12 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL
-       OR s.starts_at <= $11::timestamptz AND (s.starts_at, r.id) < ($11, $10))
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL
+       OR s.starts_at <= $12::timestamptz AND (s.starts_at, r.id) < ($12, $11))
 ORDER BY s.starts_at DESC, r.id DESC
-LIMIT $12
+LIMIT $13
 `
 
 type ReservationListBySlotDescParams struct {
@@ -1118,6 +1148,7 @@ type ReservationListBySlotDescParams struct {
 	Search         *string
 	SearchID       *int64
 	ID             *int64
+	PayoutProblem  bool
 	BeforeID       *int64
 	BeforeStartsAt *time.Time
 	RowLimit       int32
@@ -1142,6 +1173,7 @@ func (q *Queries) ReservationListBySlotDesc(ctx context.Context, arg Reservation
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.BeforeID,
 		arg.BeforeStartsAt,
 		arg.RowLimit,
@@ -1203,9 +1235,11 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL OR (r.status, r.id) > ($11::text, $10))
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL OR (r.status, r.id) > ($12::text, $11))
 ORDER BY r.status ASC, r.id ASC
-LIMIT $12
+LIMIT $13
 `
 
 type ReservationListByStatusAscParams struct {
@@ -1218,6 +1252,7 @@ type ReservationListByStatusAscParams struct {
 	Search         *string
 	SearchID       *int64
 	ID             *int64
+	PayoutProblem  bool
 	AfterID        *int64
 	AfterStatusKey *string
 	RowLimit       int32
@@ -1242,6 +1277,7 @@ func (q *Queries) ReservationListByStatusAsc(ctx context.Context, arg Reservatio
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.AfterID,
 		arg.AfterStatusKey,
 		arg.RowLimit,
@@ -1303,9 +1339,11 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL OR (r.status, r.id) < ($11::text, $10))
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL OR (r.status, r.id) < ($12::text, $11))
 ORDER BY r.status DESC, r.id DESC
-LIMIT $12
+LIMIT $13
 `
 
 type ReservationListByStatusDescParams struct {
@@ -1318,6 +1356,7 @@ type ReservationListByStatusDescParams struct {
 	Search          *string
 	SearchID        *int64
 	ID              *int64
+	PayoutProblem   bool
 	BeforeID        *int64
 	BeforeStatusKey *string
 	RowLimit        int32
@@ -1342,6 +1381,7 @@ func (q *Queries) ReservationListByStatusDesc(ctx context.Context, arg Reservati
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.BeforeID,
 		arg.BeforeStatusKey,
 		arg.RowLimit,
@@ -1404,23 +1444,26 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL OR r.id < $10)
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL OR r.id < $11)
 ORDER BY r.id DESC
-LIMIT $11
+LIMIT $12
 `
 
 type ReservationListNewestParams struct {
-	Status       *string
-	SlotID       *int64
-	ResourceID   *int64
-	CustomerID   *int64
-	StartsFrom   *time.Time
-	StartsBefore *time.Time
-	Search       *string
-	SearchID     *int64
-	ID           *int64
-	BeforeID     *int64
-	RowLimit     int32
+	Status        *string
+	SlotID        *int64
+	ResourceID    *int64
+	CustomerID    *int64
+	StartsFrom    *time.Time
+	StartsBefore  *time.Time
+	Search        *string
+	SearchID      *int64
+	ID            *int64
+	PayoutProblem bool
+	BeforeID      *int64
+	RowLimit      int32
 }
 
 type ReservationListNewestRow struct {
@@ -1453,6 +1496,7 @@ func (q *Queries) ReservationListNewest(ctx context.Context, arg ReservationList
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.BeforeID,
 		arg.RowLimit,
 	)
@@ -1513,23 +1557,26 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR c.email ILIKE '%' || $7 || '%'
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
-  AND ($10::bigint IS NULL OR r.id > $10)
+  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+  AND ($11::bigint IS NULL OR r.id > $11)
 ORDER BY r.id ASC
-LIMIT $11
+LIMIT $12
 `
 
 type ReservationListOldestParams struct {
-	Status       *string
-	SlotID       *int64
-	ResourceID   *int64
-	CustomerID   *int64
-	StartsFrom   *time.Time
-	StartsBefore *time.Time
-	Search       *string
-	SearchID     *int64
-	ID           *int64
-	AfterID      *int64
-	RowLimit     int32
+	Status        *string
+	SlotID        *int64
+	ResourceID    *int64
+	CustomerID    *int64
+	StartsFrom    *time.Time
+	StartsBefore  *time.Time
+	Search        *string
+	SearchID      *int64
+	ID            *int64
+	PayoutProblem bool
+	AfterID       *int64
+	RowLimit      int32
 }
 
 type ReservationListOldestRow struct {
@@ -1551,6 +1598,7 @@ func (q *Queries) ReservationListOldest(ctx context.Context, arg ReservationList
 		arg.Search,
 		arg.SearchID,
 		arg.ID,
+		arg.PayoutProblem,
 		arg.AfterID,
 		arg.RowLimit,
 	)

@@ -24,12 +24,15 @@ type Filter struct {
 	Status, Search                   *string
 	ID, SlotID, ResourceID, Customer *int64
 	StartsFrom, StartsBefore         *time.Time
+	// PayoutProblem keeps the reservations whose payout job is failing (retryable or
+	// discarded) or was cancelled.
+	PayoutProblem bool
 }
 
 // narrowed reports whether anything but the status narrows the list.
 func (f Filter) narrowed() bool {
 	return f.Search != nil || f.ID != nil || f.SlotID != nil || f.ResourceID != nil || f.Customer != nil ||
-		f.StartsFrom != nil || f.StartsBefore != nil
+		f.StartsFrom != nil || f.StartsBefore != nil || f.PayoutProblem
 }
 
 // searchID is the reservation id a search for a number also finds ("42", not "042").
@@ -236,34 +239,34 @@ func (s *Service) listAfter(ctx context.Context, f Filter, o Order, c *cursor, l
 	switch o {
 	case Order{SortID, true}:
 		rows, err = s.q.ReservationListNewest(ctx, queries.ReservationListNewestParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, RowLimit: limit})
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, RowLimit: limit})
 	case Order{SortID, false}:
 		rows, err = convertRows(s.q.ReservationListOldest(ctx, queries.ReservationListOldestParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, RowLimit: limit}))
 	case Order{SortSlot, false}:
 		rows, err = convertRows(s.q.ReservationListBySlotAsc(ctx, queries.ReservationListBySlotAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, AfterStartsAt: at, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, AfterStartsAt: at, RowLimit: limit}))
 	case Order{SortSlot, true}:
 		rows, err = convertRows(s.q.ReservationListBySlotDesc(ctx, queries.ReservationListBySlotDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, BeforeStartsAt: at, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, BeforeStartsAt: at, RowLimit: limit}))
 	case Order{SortAmount, false}:
 		rows, err = convertRows(s.q.ReservationListByAmountAsc(ctx, queries.ReservationListByAmountAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, AfterAmountCents: amount, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, AfterAmountCents: amount, RowLimit: limit}))
 	case Order{SortAmount, true}:
 		rows, err = convertRows(s.q.ReservationListByAmountDesc(ctx, queries.ReservationListByAmountDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, BeforeAmountCents: amount, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, BeforeAmountCents: amount, RowLimit: limit}))
 	case Order{SortStatus, false}:
 		rows, err = convertRows(s.q.ReservationListByStatusAsc(ctx, queries.ReservationListByStatusAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, AfterStatusKey: text, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, AfterStatusKey: text, RowLimit: limit}))
 	case Order{SortStatus, true}:
 		rows, err = convertRows(s.q.ReservationListByStatusDesc(ctx, queries.ReservationListByStatusDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, BeforeStatusKey: text, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, BeforeStatusKey: text, RowLimit: limit}))
 	case Order{SortCustomer, false}:
 		rows, err = convertRows(s.q.ReservationListByCustomerAsc(ctx, queries.ReservationListByCustomerAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, AfterID: id, AfterCustomerName: text, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, AfterCustomerName: text, RowLimit: limit}))
 	case Order{SortCustomer, true}:
 		rows, err = convertRows(s.q.ReservationListByCustomerDesc(ctx, queries.ReservationListByCustomerDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, BeforeID: id, BeforeCustomerName: text, RowLimit: limit}))
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, BeforeCustomerName: text, RowLimit: limit}))
 	default:
 		return nil, tally.Errorf(tally.EINVALID, "The list cannot be sorted by %q.", o.String())
 	}
@@ -370,7 +373,7 @@ func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, er
 	sid := f.searchID()
 	first, err := q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
 		SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
-		StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, Cap: CountCap + 1,
+		StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, Cap: CountCap + 1,
 	})
 	if timedOut(ctx, err) {
 		return unknown(Count{Unknown: true})
@@ -386,7 +389,7 @@ func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, er
 		// More than the cap in all: count again status by status, each up to the cap.
 		each, err := q.ReservationCountEachStatus(ctx, queries.ReservationCountEachStatusParams{
 			SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
-			StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, Cap: CountCap + 1, Statuses: Statuses,
+			StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, Cap: CountCap + 1, Statuses: Statuses,
 		})
 		if timedOut(ctx, err) {
 			return unknown(Count{N: CountCap, AtLeast: true})

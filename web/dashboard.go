@@ -8,6 +8,7 @@ import (
 
 	"tally"
 	"tally/audit"
+	"tally/jobs"
 	"tally/reservations"
 	"tally/views"
 )
@@ -54,6 +55,14 @@ func (s *Server) dashboardStats(c echo.Context) (views.DashboardStats, error) {
 		}
 	}
 	st.ActiveSessions, st.FailedSignIns = o.ActiveSessions, o.FailedSignIns
+	if st.Jobs, err = s.ops.Health(ctx); err != nil {
+		return st, err
+	}
+	circuit, err := jobs.ClientCircuit(ctx, s.river)
+	if err != nil {
+		return st, err
+	}
+	st.Circuit = partnerCircuitView(circuit, time.Now())
 	st.Latest, err = s.audit.List(ctx, audit.Filter{Limit: 10})
 	return st, err
 }

@@ -23,7 +23,7 @@ import (
 // is tried with every parameter here (and every route with the shared ones) set to each hostile
 // value.
 var hostileParams = map[string][]string{
-	"GET /reservations":               {"status", "resource", "slot", "customer", "from", "to", "q", "sort", "o", "dir", "cursor", "size", "before", "after", "start"},
+	"GET /reservations":               {"payout", "status", "resource", "slot", "customer", "from", "to", "q", "sort", "o", "dir", "cursor", "size", "before", "after", "start"},
 	"GET /reservations/new/quote":     {"slot_id", "seats"},
 	"GET /reservations/new/customers": {"customer_q"},
 	"GET /reservations/new/slots":     {"slot_resource", "slot_from"},

@@ -35,8 +35,15 @@ func parseListFilter(c echo.Context) (listFilter, error) {
 	f := listFilter{raw: views.ReservationFilter{
 		Status: c.QueryParam("status"), ResourceID: c.QueryParam("resource"), SlotID: c.QueryParam("slot"),
 		CustomerID: c.QueryParam("customer"), From: c.QueryParam("from"), To: c.QueryParam("to"),
-		Search: strings.TrimSpace(c.QueryParam("q")), Sort: c.QueryParam("sort"),
+		Search: strings.TrimSpace(c.QueryParam("q")), Sort: c.QueryParam("sort"), Payout: c.QueryParam("payout"),
 	}}
+	switch f.raw.Payout {
+	case "":
+	case "problem":
+		f.filter.PayoutProblem = true
+	default:
+		return f, tally.Errorf(tally.EINVALID, "payout filters by problem (failing or cancelled payouts), not %q.", f.raw.Payout)
+	}
 	if s := f.raw.Status; s != "" {
 		if !slices.Contains(reservations.Statuses, s) {
 			return f, tally.Errorf(tally.EINVALID, "Unknown status %q.", s)
@@ -81,7 +88,7 @@ func parseListFilter(c echo.Context) (listFilter, error) {
 // url is the list's address with this filter and the given changes (empty value = removed).
 func (f listFilter) url(changes ...string) string {
 	v := url.Values{}
-	for k, val := range map[string]string{"status": f.raw.Status, "resource": f.raw.ResourceID, "slot": f.raw.SlotID,
+	for k, val := range map[string]string{"payout": f.raw.Payout, "status": f.raw.Status, "resource": f.raw.ResourceID, "slot": f.raw.SlotID,
 		"customer": f.raw.CustomerID, "from": f.raw.From, "to": f.raw.To, "q": f.raw.Search, "sort": f.raw.Sort} {
 		if val != "" {
 			v.Set(k, val)

@@ -61,5 +61,11 @@ func (s *Server) renderRow(c echo.Context, id int64, status int, f views.Flash) 
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.RowWithFlash(s.page(c, "", ""), reservationRow(d.Row()), f))
+	row := reservationRow(d.Row())
+	marks, err := s.ops.PayoutMarks(c.Request().Context(), []int64{id})
+	if err != nil {
+		return err
+	}
+	row.Payout = marks[id]
+	return render(c, status, views.RowWithFlash(s.page(c, "", ""), row, f))
 }

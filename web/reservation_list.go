@@ -150,8 +150,17 @@ func (s *Server) listPage(ctx context.Context, q listQuery) (views.ReservationLi
 	if err != nil {
 		return l, err
 	}
-	for _, r := range page.Rows {
+	ids := make([]int64, len(page.Rows))
+	for i, r := range page.Rows {
 		l.Rows = append(l.Rows, reservationRow(r))
+		ids[i] = r.Reservation.ID
+	}
+	marks, err := s.ops.PayoutMarks(ctx, ids)
+	if err != nil {
+		return l, err
+	}
+	for i := range l.Rows {
+		l.Rows[i].Payout = marks[l.Rows[i].ID]
 	}
 	start := q.start
 	if page.First {

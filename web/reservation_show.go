@@ -28,6 +28,11 @@ func (s *Server) reservationShow(c echo.Context) error {
 	for _, e := range detail.Ledger {
 		d.Ledger = append(d.Ledger, views.LedgerLine{Txn: e.TxnID.String()[:8], Account: e.Account, Amount: reservations.Money(e.AmountCents, e.Currency), At: e.CreatedAt})
 	}
+	marks, err := s.ops.PayoutMarks(ctx, []int64{id})
+	if err != nil {
+		return err
+	}
+	d.Payout = marks[id]
 	d.Jobs, err = s.jobsOf(ctx, id)
 	if err != nil {
 		s.log.Error("listing a reservation's jobs", "err", err, "reservation", id)
@@ -45,7 +50,7 @@ func (s *Server) reservationJobs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ReservationJobs(id, lines, ""))
+	return render(c, http.StatusOK, views.ReservationJobs(s.page(c, "", ""), id, lines, ""))
 }
 
 // jobsOf lists a reservation's jobs through River's client API, by the metadata they carry.

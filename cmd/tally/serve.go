@@ -92,7 +92,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger, name string, ar
 		}
 		handler := web.New(web.Config{
 			Demo: cfg.Demo, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy, Logger: log,
-			PartnerURL: cfg.PartnerURL,
+			PartnerURL: cfg.PartnerURL, Jobs: cfg.jobs(),
 		}, pool, svc, inserter)
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
