@@ -128,3 +128,27 @@ func FuzzIdempotencyKey(f *testing.F) {
 		}
 	})
 }
+
+func FuzzJobFilter(f *testing.F) {
+	f.Add("state=retryable&kind=partner_payout&reservation=%2342")
+	f.Add("state=bogus")
+	f.Add("error=%FF&cursor=" + strings.Repeat("x", 2000))
+	f.Add("reservation=-1&pattern=%25")
+	f.Fuzz(func(t *testing.T, query string) {
+		v, err := url.ParseQuery(query)
+		if err != nil {
+			return // not a query string a browser sends
+		}
+		jf, err := jobFilterOf(v)
+		if err != nil {
+			checkRefusal(t, err)
+			return
+		}
+		if jf.filter.ReservationID < 0 || len(jf.cursor) > 1000 {
+			t.Fatalf("accepted %+v", jf.filter)
+		}
+		if u, err := url.Parse(jf.url("")); err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("list address %q: %v", jf.url(""), err)
+		}
+	})
+}
