@@ -82,7 +82,12 @@ start() {
   if ! running; then
     local port
     port=$(cat "$datadir/tally.port")
-    port_free "$port" || { echo "Port $port, recorded for $datadir, is taken by another program." >&2; exit 1; }
+    if ! port_free "$port"; then # another program took it since: move to a free one
+      while ! port_free "$port"; do port=$((port + 1)); done
+      echo "port = $port" | as_pg tee -a "$datadir/postgresql.conf" >/dev/null
+      echo "$port" | as_pg tee "$datadir/tally.port" >/dev/null
+      echo "PostgreSQL for $datadir moves to port $port (its old port is taken)." >&2
+    fi
     as_pg "$bin/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 start >/dev/null
     started=1
   fi
