@@ -158,6 +158,7 @@ type NeedParams struct {
 	Params []Param
 }
 
+// Error says which parameters are missing.
 func (e *NeedParams) Error() string {
 	return fmt.Sprintf("the statement has %d parameters", len(e.Params))
 }

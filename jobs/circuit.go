@@ -105,6 +105,7 @@ type CircuitOpenError struct {
 	RetryIn time.Duration
 }
 
+// Error says the circuit is open and when it lets a call through again.
 func (e *CircuitOpenError) Error() string {
 	return fmt.Sprintf("partner circuit open: next try in %s", e.RetryIn.Round(time.Millisecond))
 }

@@ -19,14 +19,15 @@ import (
 
 	"tally"
 	"tally/jobs"
+	"tally/audit"
 	"tally/queries"
 )
 
 // Audit record types of the operators' actions: a job (record id is the job's id) and a queue
 // (record id 0, the queue's name in the detail, "*" for all).
 const (
-	RecordJob   = "job"
-	RecordQueue = "queue"
+	RecordJob   = audit.RecordJob
+	RecordQueue = audit.RecordQueue
 )
 
 // Bounds of the actions. An action on a filter reaches at most Cap jobs, BatchSize per

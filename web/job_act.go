@@ -16,15 +16,19 @@ import (
 // changed jobs, they read themselves again.
 const jobsChanged = "tally:jobs-changed"
 
+// One handler per route, so that a route leads a reader to its action.
+func (s *Server) jobRetry(c echo.Context) error      { return s.jobActOne(c, operations.ActionRetry) }
+func (s *Server) jobCancel(c echo.Context) error     { return s.jobActOne(c, operations.ActionCancel) }
+func (s *Server) jobDelete(c echo.Context) error     { return s.jobActOne(c, operations.ActionDelete) }
+func (s *Server) jobRetryMany(c echo.Context) error  { return s.jobActMany(c, operations.ActionRetry) }
+func (s *Server) jobCancelMany(c echo.Context) error { return s.jobActMany(c, operations.ActionCancel) }
+func (s *Server) jobDeleteMany(c echo.Context) error { return s.jobActMany(c, operations.ActionDelete) }
+
 // jobActOne retries, cancels or deletes one job (POST /jobs/:id/retry, …). A plain form
 // goes back to the job's page (or, with then=reservation, to its reservation's page; with
 // then=overview, to the jobs overview) with the outcome as a flash; htmx gets the flash.
-func (s *Server) jobActOne(c echo.Context) error {
+func (s *Server) jobActOne(c echo.Context, action operations.Action) error {
 	ctx := c.Request().Context()
-	action, err := jobAction(c)
-	if err != nil {
-		return err
-	}
 	id, err := pathID(c, "job")
 	if err != nil {
 		return err
@@ -73,11 +77,7 @@ func (s *Server) jobActOne(c echo.Context) error {
 // jobActMany retries, cancels or deletes the jobs ticked in a list (scope=selection, the
 // default), answered with the list again and the outcome above it; or every job a filter
 // matches (scope=filter), one batch per request, see jobActOnFilter.
-func (s *Server) jobActMany(c echo.Context) error {
-	action, err := jobAction(c)
-	if err != nil {
-		return err
-	}
+func (s *Server) jobActMany(c echo.Context, action operations.Action) error {
 	f, err := parseJobFilter(c)
 	if err != nil {
 		return err

@@ -145,13 +145,6 @@ func jobReason(c echo.Context) (string, error) {
 	return reason, operations.CheckReason(reason)
 }
 
-// jobAction is the action named by the last segment of the address (/jobs/retry,
-// /jobs/:id/cancel, …).
-func jobAction(c echo.Context) (operations.Action, error) {
-	path := c.Path()
-	return operations.ParseAction(path[strings.LastIndexByte(path, '/')+1:])
-}
-
 // jobProgress is where an action on a filter stands between its batches: the last job id
 // reached, how many were reached, the counts so far, and how many the preview counted. The
 // page carries them from one batch to the next, for the summary and the progress bar only:

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -10,9 +9,12 @@ import (
 	"tally/views"
 )
 
+func (s *Server) queuePause(c echo.Context) error  { return s.queueAct(c, true) }
+func (s *Server) queueResume(c echo.Context) error { return s.queueAct(c, false) }
+
 // queueAct pauses or resumes one queue (POST /queues/:name/pause, …/resume) or every queue
 // (POST /queues/pause, /queues/resume), through River's client, audited.
-func (s *Server) queueAct(c echo.Context) error {
+func (s *Server) queueAct(c echo.Context, pause bool) error {
 	name := queueName(c)
 	if name == "" {
 		name = operations.AllQueues
@@ -21,7 +23,6 @@ func (s *Server) queueAct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pause := strings.HasSuffix(c.Path(), "/pause")
 	ctx := c.Request().Context()
 	if pause {
 		err = s.ops.PauseQueue(ctx, s.actor(c), name, reason)
