@@ -282,6 +282,8 @@ func defaultValue(q Query, a Arg, s Sample, now time.Time) string {
 		return "{default,partner,maintenance}"
 	case "payout_kind":
 		return "partner_payout"
+	case "payout_problem":
+		return "false"
 	case "max_rows":
 		return "100"
 	case "since":
