@@ -18,8 +18,8 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"tally"
-	"tally/jobs"
 	"tally/audit"
+	"tally/jobs"
 	"tally/queries"
 )
 
