@@ -32,8 +32,10 @@ const (
 var States = []string{StateAvailable, StateRunning, StateRetryable, StateScheduled, StatePending, StateCompleted,
 	StateCancelled, StateDiscarded}
 
-// FailedStates are the states of the jobs the failure groups are made of.
-var FailedStates = []string{StateDiscarded, StateRetryable}
+// FailedStates are the states of the jobs the failure groups are made of. Scheduled counts:
+// a job that failed and is held back by the open circuit (snoozed) waits in it, its errors
+// kept; a scheduled job that never failed has no error, so no group's pattern matches it.
+var FailedStates = []string{StateDiscarded, StateRetryable, StateScheduled}
 
 // finished reports whether a job in state has ended for good (River's "finalized").
 func finished(state string) bool {

@@ -106,7 +106,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(before_id)::bigint IS NULL OR r.id < sqlc.narg(before_id))
 ORDER BY r.id DESC
 LIMIT @row_limit;
@@ -128,7 +128,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(after_id)::bigint IS NULL OR r.id > sqlc.narg(after_id))
 ORDER BY r.id ASC
 LIMIT @row_limit;
@@ -150,7 +150,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(after_id)::bigint IS NULL
        OR s.starts_at >= sqlc.narg(after_starts_at)::timestamptz AND (s.starts_at, r.id) > (sqlc.narg(after_starts_at), sqlc.narg(after_id)))
 ORDER BY s.starts_at ASC, r.id ASC
@@ -173,7 +173,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(before_id)::bigint IS NULL
        OR s.starts_at <= sqlc.narg(before_starts_at)::timestamptz AND (s.starts_at, r.id) < (sqlc.narg(before_starts_at), sqlc.narg(before_id)))
 ORDER BY s.starts_at DESC, r.id DESC
@@ -196,7 +196,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(after_id)::bigint IS NULL OR (r.amount_cents, r.id) > (sqlc.narg(after_amount_cents)::bigint, sqlc.narg(after_id)))
 ORDER BY r.amount_cents ASC, r.id ASC
 LIMIT @row_limit;
@@ -218,7 +218,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(before_id)::bigint IS NULL OR (r.amount_cents, r.id) < (sqlc.narg(before_amount_cents)::bigint, sqlc.narg(before_id)))
 ORDER BY r.amount_cents DESC, r.id DESC
 LIMIT @row_limit;
@@ -240,7 +240,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(after_id)::bigint IS NULL OR (r.status, r.id) > (sqlc.narg(after_status_key)::text, sqlc.narg(after_id)))
 ORDER BY r.status ASC, r.id ASC
 LIMIT @row_limit;
@@ -262,7 +262,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(before_id)::bigint IS NULL OR (r.status, r.id) < (sqlc.narg(before_status_key)::text, sqlc.narg(before_id)))
 ORDER BY r.status DESC, r.id DESC
 LIMIT @row_limit;
@@ -284,7 +284,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(after_id)::bigint IS NULL
        OR c.name >= sqlc.narg(after_customer_name)::text AND (c.name, r.id) > (sqlc.narg(after_customer_name), sqlc.narg(after_id)))
 ORDER BY c.name ASC, r.id ASC
@@ -307,7 +307,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
        OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND (sqlc.narg(before_id)::bigint IS NULL
        OR c.name <= sqlc.narg(before_customer_name)::text AND (c.name, r.id) < (sqlc.narg(before_customer_name), sqlc.narg(before_id)))
 ORDER BY c.name DESC, r.id DESC
@@ -353,7 +353,7 @@ FROM (
            OR (sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id)))
       AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
     LIMIT @cap
 ) capped
 GROUP BY capped.status;
@@ -371,7 +371,7 @@ SELECT st.status::text AS status, (
           AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
           AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
           AND (sqlc.narg(resource_id)::bigint IS NULL AND sqlc.narg(starts_from)::timestamptz IS NULL AND sqlc.narg(starts_before)::timestamptz IS NULL
                OR r.slot_id IN (
                    SELECT s.id FROM slots s

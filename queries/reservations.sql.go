@@ -120,7 +120,7 @@ FROM (
            OR ($7::bigint IS NOT NULL AND r.id = $7))
       AND ($8::bigint IS NULL OR r.id = $8)
   AND (NOT $9::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
     LIMIT $10
 ) capped
 GROUP BY capped.status
@@ -189,7 +189,7 @@ SELECT st.status::text AS status, (
           AND ($2::bigint IS NULL OR r.customer_id = $2)
           AND ($3::bigint IS NULL OR r.id = $3)
   AND (NOT $4::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
           AND ($5::bigint IS NULL AND $6::timestamptz IS NULL AND $7::timestamptz IS NULL
                OR r.slot_id IN (
                    SELECT s.id FROM slots s
@@ -545,7 +545,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL OR (r.amount_cents, r.id) > ($12::bigint, $11))
 ORDER BY r.amount_cents ASC, r.id ASC
 LIMIT $13
@@ -649,7 +649,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL OR (r.amount_cents, r.id) < ($12::bigint, $11))
 ORDER BY r.amount_cents DESC, r.id DESC
 LIMIT $13
@@ -753,7 +753,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL
        OR c.name >= $12::text AND (c.name, r.id) > ($12, $11))
 ORDER BY c.name ASC, r.id ASC
@@ -858,7 +858,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL
        OR c.name <= $12::text AND (c.name, r.id) < ($12, $11))
 ORDER BY c.name DESC, r.id DESC
@@ -1026,7 +1026,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL
        OR s.starts_at >= $12::timestamptz AND (s.starts_at, r.id) > ($12, $11))
 ORDER BY s.starts_at ASC, r.id ASC
@@ -1131,7 +1131,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL
        OR s.starts_at <= $12::timestamptz AND (s.starts_at, r.id) < ($12, $11))
 ORDER BY s.starts_at DESC, r.id DESC
@@ -1236,7 +1236,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL OR (r.status, r.id) > ($12::text, $11))
 ORDER BY r.status ASC, r.id ASC
 LIMIT $13
@@ -1340,7 +1340,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL OR (r.status, r.id) < ($12::text, $11))
 ORDER BY r.status DESC, r.id DESC
 LIMIT $13
@@ -1445,7 +1445,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL OR r.id < $11)
 ORDER BY r.id DESC
 LIMIT $12
@@ -1558,7 +1558,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
        OR ($8::bigint IS NOT NULL AND r.id = $8))
   AND ($9::bigint IS NULL OR r.id = $9)
   AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND j.state IN ('retryable', 'discarded', 'cancelled')))
+       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
   AND ($11::bigint IS NULL OR r.id > $11)
 ORDER BY r.id ASC
 LIMIT $12

@@ -76,13 +76,15 @@ WITH raw AS (
     SELECT j.kind, job_last_error(j.errors) AS error, coalesce(j.args ->> 'currency', '') AS currency,
            count(*) AS jobs,
            count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
-           count(*) FILTER (WHERE j.state = 'retryable') AS retryable,
+           count(*) FILTER (WHERE j.state <> 'discarded') AS retryable,
            min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at)) AS first_seen,
            max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at)) AS last_seen,
            coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = @payout_kind::text), 0) AS amount_cents,
            max(j.id) AS latest_id
     FROM river_job j
-    WHERE j.state IN ('discarded', 'retryable')
+    -- A scheduled job with errors failed and waits to run again: snoozed while the partner's
+    -- circuit is open, it is as much a failure as a retryable one.
+    WHERE (j.state IN ('discarded', 'retryable') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
     GROUP BY 1, 2, 3
 )
 SELECT r.kind,
@@ -171,7 +173,7 @@ SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
        j.scheduled_at, j.finalized_at, (j.metadata ? 'cancel_attempted_at')::boolean AS cancelled_by_operator
 FROM river_job j
 WHERE j.kind = @payout_kind::text
-  AND j.state IN ('retryable', 'discarded', 'cancelled')
+  AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
 ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
 LIMIT @max_rows::int;
 
@@ -186,7 +188,7 @@ SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
 FROM river_job j
 WHERE j.metadata @> ANY(CAST(@fragments::text[] AS jsonb[]))
   AND j.kind = @payout_kind::text
-  AND j.state IN ('retryable', 'discarded', 'cancelled')
+  AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
 ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC;
 
 -- RiverJobPayoutProblemCount counts, up to @cap, the payout jobs failing (retryable or
@@ -197,7 +199,7 @@ SELECT count(*) FILTER (WHERE capped.state <> 'cancelled') AS failing,
        count(*) FILTER (WHERE capped.state = 'cancelled') AS cancelled
 FROM (
     SELECT j.state FROM river_job j
-    WHERE j.kind = @payout_kind::text AND j.state IN ('retryable', 'discarded', 'cancelled')
+    WHERE j.kind = @payout_kind::text AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
     LIMIT @cap::int
 ) capped;
 

@@ -174,13 +174,15 @@ WITH raw AS (
     SELECT j.kind, job_last_error(j.errors) AS error, coalesce(j.args ->> 'currency', '') AS currency,
            count(*) AS jobs,
            count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
-           count(*) FILTER (WHERE j.state = 'retryable') AS retryable,
+           count(*) FILTER (WHERE j.state <> 'discarded') AS retryable,
            min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at)) AS first_seen,
            max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at)) AS last_seen,
            coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = $2::text), 0) AS amount_cents,
            max(j.id) AS latest_id
     FROM river_job j
-    WHERE j.state IN ('discarded', 'retryable')
+    -- A scheduled job with errors failed and waits to run again: snoozed while the partner's
+    -- circuit is open, it is as much a failure as a retryable one.
+    WHERE (j.state IN ('discarded', 'retryable') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
     GROUP BY 1, 2, 3
 )
 SELECT r.kind,
@@ -389,7 +391,7 @@ SELECT count(*) FILTER (WHERE capped.state <> 'cancelled') AS failing,
        count(*) FILTER (WHERE capped.state = 'cancelled') AS cancelled
 FROM (
     SELECT j.state FROM river_job j
-    WHERE j.kind = $1::text AND j.state IN ('retryable', 'discarded', 'cancelled')
+    WHERE j.kind = $1::text AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
     LIMIT $2::int
 ) capped
 `
@@ -421,7 +423,7 @@ SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
        j.scheduled_at, j.finalized_at, (j.metadata ? 'cancel_attempted_at')::boolean AS cancelled_by_operator
 FROM river_job j
 WHERE j.kind = $1::text
-  AND j.state IN ('retryable', 'discarded', 'cancelled')
+  AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
 ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
 LIMIT $2::int
 `
@@ -485,7 +487,7 @@ SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
 FROM river_job j
 WHERE j.metadata @> ANY(CAST($1::text[] AS jsonb[]))
   AND j.kind = $2::text
-  AND j.state IN ('retryable', 'discarded', 'cancelled')
+  AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
 ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
 `
 

@@ -246,7 +246,7 @@ func TestJobRetryGroupOverHTTP(t *testing.T) {
 	preview, _ := group.Find(`[data-testid="retry-group"]`).Attr("hx-get")
 	p = b.get(preview)
 	confirm := p.Doc.Find(`[data-testid="job-confirm"]`)
-	if p.Status != http.StatusOK || !strings.Contains(confirm.Text(), "Retry 4 discarded or retryable partner_payout jobs") || !strings.Contains(confirm.Text(), "EUR ") {
+	if p.Status != http.StatusOK || !strings.Contains(confirm.Text(), "Retry 4 failed partner_payout jobs") || !strings.Contains(confirm.Text(), "EUR ") {
 		t.Fatalf("preview: %d %q", p.Status, confirm.Text())
 	}
 	form := url.Values{}
