@@ -10,7 +10,7 @@ PG := scripts/pg.sh
 TEMPL := go run github.com/a-h/templ/cmd/templ@$(TEMPL_VERSION)
 GOLANGCI_LINT := go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
-.PHONY: help run test fuzz generate check-generated lint check-templ-fmt check-tidy fmt db db-stop build clean
+.PHONY: help run test fuzz bench generate check-generated lint check-templ-fmt check-tidy fmt db db-stop build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -27,6 +27,11 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s); failures land in
 		for f in $$(go test -list "^Fuzz" $$pkg | grep "^Fuzz"); do \
 			echo "fuzz $$pkg $$f"; go test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { go test -run "^$$f$$" $$pkg; exit 1; }; \
 		done; done'
+
+# Not a test: it prints each DESIGN §10 figure beside its reference, and writes JSON
+# (bench/results/, or BENCH_OUT). BENCH_ONLY=approve,reserve,jobs,pages,rss runs some groups.
+bench: ## start PostgreSQL, its own Tally and 1M rows; print every §10 figure beside its reference (QUICK=1: <2 min)
+	@$(PG) with env QUICK=$(QUICK) go run ./cmd/bench
 
 generate: ## regenerate sqlc and templ code with the pinned tool versions
 	go run github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION) generate

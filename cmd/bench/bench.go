@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
+)
+
+// bench is one run: the stack it started, who is signed in, and the rows so far.
+type bench struct {
+	out  io.Writer
+	set  settings
+	only map[string]bool
+	st   *stack
+
+	staff, operators, engineers []*session
+	staffID                     int64
+
+	// held is the range of held reservations made for the approve figures; heldNext the
+	// first not handed out yet.
+	heldNext, heldEnd int64
+
+	seedRows []Row
+	rss      struct{ idle, idleBeforeSignIn, load, hwm float64 }
+}
+
+func (b *bench) want(group string) bool { return b.only == nil || b.only[group] }
+
+// step prints what the bench is doing, so a long run shows where it is.
+func (b *bench) step(format string, args ...any) {
+	fmt.Fprintf(b.out, "· %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// run measures every figure; a figure that fails becomes a row with its error and the run
+// goes on. Setting up (build, database, data, processes) failing ends the run.
+func (b *bench) run(ctx context.Context) []Row {
+	var setupErr error
+	rows := map[string][]Row{}
+	fail := func(group, figure string, err error) {
+		rows[group] = append(rows[group], Row{Group: group, Figure: figure, Verdict: errored, Error: err.Error()})
+	}
+	func() {
+		if ref := os.Getenv("BENCH_REF"); ref != "" {
+			b.step("building tally from %s", ref)
+		} else {
+			b.step("building tally from this checkout's work tree")
+		}
+		if setupErr = b.st.build(ctx, os.Getenv("BENCH_REF")); setupErr != nil {
+			return
+		}
+		b.step("creating the bench's database")
+		if setupErr = b.st.createDatabase(ctx); setupErr != nil {
+			return
+		}
+		b.step("database %s", b.st.dbName)
+		if setupErr = b.load(ctx); setupErr != nil {
+			return
+		}
+		b.step("starting partner-sim and tally serve --demo")
+		if setupErr = b.st.startApp(ctx); setupErr != nil {
+			return
+		}
+		setupErr = b.signIn(ctx)
+	}()
+	if setupErr != nil {
+		fail("setup", "set-up", setupErr)
+		return append(rows["setup"], b.seedRows...)
+	}
+
+	if b.want("pages") {
+		b.step("page latency")
+		rows["pages"] = b.pageRows(ctx)
+	}
+	b.step("making held reservations for the approvals")
+	if err := b.makeHeld(ctx); err != nil {
+		fail("approve", "held reservations for the approvals", err)
+	} else {
+		if b.want("jobs") {
+			b.step("commit → job start")
+			rows["jobs"] = b.jobStartRows(ctx)
+		}
+		if b.want("approve") || b.want("rss") {
+			b.step("approve throughput against pgbench")
+			rows["approve"] = b.approveRows(ctx)
+		}
+	}
+	if b.want("jobs") {
+		rows["jobs"] = append(rows["jobs"], b.noopRow(ctx))
+	}
+	if b.want("reserve") {
+		b.step("reserve on a hot slot")
+		rows["reserve"] = b.reserveRows(ctx)
+	}
+	if b.want("rss") {
+		rows["rss"] = b.rssRows()
+	}
+
+	var all []Row
+	for _, g := range []string{"approve", "reserve", "jobs", "pages", "seed", "rss"} {
+		if g == "seed" {
+			all = append(all, b.seedRows...)
+			continue
+		}
+		all = append(all, rows[g]...)
+	}
+	return all
+}
+
+// signIn signs in the sessions every figure uses, one per simulated person, and reads the
+// idle memory of Tally around it.
+func (b *bench) signIn(ctx context.Context) error {
+	time.Sleep(time.Second)
+	b.rss.idleBeforeSignIn, _, _ = memory(b.st.tally.cmd.Process.Pid)
+	b.step("signing in 32 staff, 8 operators and 8 engineers")
+	var err error
+	if b.staff, err = signInMany(ctx, b.st.tallyURL, "staff@tally.test", 32); err != nil {
+		return err
+	}
+	if b.operators, err = signInMany(ctx, b.st.tallyURL, "operator@tally.test", 8); err != nil {
+		return err
+	}
+	if b.engineers, err = signInMany(ctx, b.st.tallyURL, "engineer@tally.test", 8); err != nil {
+		return err
+	}
+	if err := b.st.pool.QueryRow(ctx, stmt("UserID"), "staff@tally.test").Scan(&b.staffID); err != nil {
+		return fmt.Errorf("staff's user id: %w", err)
+	}
+	time.Sleep(2 * time.Second)
+	b.rss.idle, _, _ = memory(b.st.tally.cmd.Process.Pid)
+	return nil
+}
+
+// takeHeld hands out n held reservations, ids lo..lo+n-1.
+func (b *bench) takeHeld(n int) (int64, error) {
+	if b.heldNext+int64(n)-1 > b.heldEnd {
+		return 0, fmt.Errorf("out of held reservations (%d asked, %d left)", n, b.heldEnd-b.heldNext+1)
+	}
+	lo := b.heldNext
+	b.heldNext += int64(n)
+	return lo, nil
+}
+
+// heldLeft is how many held reservations are left.
+func (b *bench) heldLeft() int { return int(b.heldEnd - b.heldNext + 1) }
+
+// fmtMS prints milliseconds: whole above 10, one decimal below.
+func fmtMS(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "n/a"
+	case math.IsInf(v, 1):
+		return "never"
+	case v >= 10:
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+// cleanRows makes the rows safe for JSON: no NaN or infinity in the data.
+func cleanRows(rows []Row) []Row {
+	out := make([]Row, len(rows))
+	for i, r := range rows {
+		if r.Data != nil {
+			d := map[string]float64{}
+			for k, v := range r.Data {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					d[k] = v
+				}
+			}
+			r.Data = d
+		}
+		if math.IsNaN(r.Ratio) || math.IsInf(r.Ratio, 0) {
+			r.Ratio = 0
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

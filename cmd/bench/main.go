@@ -1,0 +1,145 @@
+// Command bench is `make bench`: it starts its own PostgreSQL database, Tally and partner
+// simulator, loads a million reservations and a million finished jobs, and prints each of
+// DESIGN §10's figures next to its reference measured in the same run, with the ratio and
+// the target. It is a benchmark, not a test: it prints and writes JSON, it asserts nothing.
+//
+// Environment: DATABASE_URL (the cluster to create its database on; `make bench` gets one
+// from scripts/pg.sh), QUICK=1 (a tenth of the data, fewer repetitions: under two minutes),
+// BENCH_OUT (where to write the JSON; default bench/results/<time>.json), BENCH_REF (build
+// Tally from this commit rather than the work tree) and BENCH_ONLY (a
+// comma-separated list of groups to run: approve, reserve, jobs, pages, rss; the data is
+// loaded whatever it says).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// settings are the sizes of one run: full, or QUICK.
+type settings struct {
+	Quick        bool `json:"quick"`
+	Reservations int  `json:"reservations"`
+	FinishedJobs int  `json:"finished_jobs"`
+	// Reps is how many times each throughput pair (Tally, then its reference) runs.
+	Reps int `json:"repetitions"`
+	// ApprovePerRun is how many reservations each approve run approves.
+	ApprovePerRun int `json:"approvals_per_run"`
+	// Page requests per page and concurrency, at most, within PageBudget.
+	PageRequests1 int           `json:"page_requests_c1"`
+	PageRequests8 int           `json:"page_requests_c8"`
+	PageBudget    time.Duration `json:"page_budget_ns"`
+	// Commit → job start: LowRate approvals a second for LowWindow, then full speed for
+	// FullWindow; JobWait is how long the jobs are given to start afterwards.
+	LowRate        float64       `json:"low_rate"`
+	LowWindow      time.Duration `json:"low_window_ns"`
+	FullWindow     time.Duration `json:"full_window_ns"`
+	JobWait        time.Duration `json:"job_wait_ns"`
+	PartnerLatency time.Duration `json:"partner_latency_ns"`
+	// The hot slot: its seats and how many staff reserve on it at once.
+	HotCapacity int `json:"hot_capacity"`
+	HotClients  int `json:"hot_clients"`
+}
+
+func settingsFor(quick bool) settings {
+	if quick {
+		return settings{Quick: true, Reservations: 100_000, FinishedJobs: 100_000, Reps: 1, ApprovePerRun: 1600,
+			PageRequests1: 10, PageRequests8: 24, PageBudget: time.Second,
+			LowRate: 10, LowWindow: 3 * time.Second, FullWindow: 2 * time.Second, JobWait: 10 * time.Second,
+			PartnerLatency: time.Second, HotCapacity: 500, HotClients: 16}
+	}
+	return settings{Reservations: 1_000_000, FinishedJobs: 1_000_000, Reps: 3, ApprovePerRun: 6400,
+		PageRequests1: 30, PageRequests8: 80, PageBudget: 2500 * time.Millisecond,
+		LowRate: 10, LowWindow: 8 * time.Second, FullWindow: 4 * time.Second, JobWait: 30 * time.Second,
+		PartnerLatency: time.Second, HotCapacity: 2000, HotClients: 16}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out io.Writer) error {
+	quick := os.Getenv("QUICK") != "" && os.Getenv("QUICK") != "0"
+	set := settingsFor(quick)
+	admin := os.Getenv("DATABASE_URL")
+	if admin == "" {
+		return fmt.Errorf("DATABASE_URL is not set (run it as `make bench`, which starts PostgreSQL)")
+	}
+	started := time.Now()
+	outPath := os.Getenv("BENCH_OUT")
+	if outPath == "" {
+		outPath = fmt.Sprintf("bench/results/%s.json", started.UTC().Format("20060102T150405Z"))
+	}
+	dir, err := os.MkdirTemp("", "tally-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	if quick {
+		fmt.Fprintf(out, "QUICK run: %d reservations and %d finished jobs (the full run has 1,000,000 each), %d repetition(s), shorter windows. Its figures are indicative only.\n",
+			set.Reservations, set.FinishedJobs, set.Reps)
+	} else {
+		fmt.Fprintf(out, "Full run: %d reservations, %d finished jobs, %d repetitions of each throughput pair (medians shown).\n",
+			set.Reservations, set.FinishedJobs, set.Reps)
+	}
+	fmt.Fprintf(out, "Machine: %d CPUs (shared: absolute times are noisy, ratios less so).\n\n", runtime.NumCPU())
+
+	b := &bench{out: out, set: set, only: onlyGroups(os.Getenv("BENCH_ONLY")),
+		st: &stack{dir: dir, adminURL: admin}}
+	defer func() {
+		b.st.stopApp()
+		if err := b.st.dropDatabase(); err != nil {
+			fmt.Fprintln(out, "bench: dropping its database:", err)
+		}
+	}()
+	rows := b.run(ctx)
+
+	fmt.Fprintln(out)
+	printTable(out, rows)
+	rep := Report{Started: started, Took: time.Since(started).Seconds(), Quick: quick, Commit: gitCommit(),
+		Machine:  map[string]string{"cpus": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version()},
+		Settings: map[string]any{"settings": set}, Rows: cleanRows(rows)}
+	if err := writeJSON(outPath, rep); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nTook %s. Results written to %s.\n", time.Since(started).Round(time.Second), outPath)
+	return nil
+}
+
+func onlyGroups(s string) map[string]bool {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	m := map[string]bool{}
+	for g := range strings.SplitSeq(s, ",") {
+		m[strings.TrimSpace(g)] = true
+	}
+	return m
+}
+
+func gitCommit() string {
+	b, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSpace(string(b))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		c += "+uncommitted"
+	}
+	return c
+}
