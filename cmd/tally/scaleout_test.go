@@ -211,11 +211,12 @@ func TestScaleOut(t *testing.T) {
 	t.Logf("%d actions committed, %d refused as conflicts; %d partner jobs, all jobs per worker: %v",
 		len(committedKeys), refusals, len(got), byWorker)
 
-	// The partner's side: one payout per settled reservation and one notice per event, each
-	// asked for once.
+	// The partner's side: one payout per settled reservation, under the reservation's key, and
+	// one notice per event, each asked for once.
 	paid := map[int64]bool{}
 	for _, p := range sim.payouts(t) {
-		if !settled[p.ReservationID] || paid[p.ReservationID] || p.Requests != 1 {
+		key := jobs.PartnerPayoutArgs{ReservationID: p.ReservationID}.IdempotencyKey()
+		if !settled[p.ReservationID] || paid[p.ReservationID] || p.Key != key || p.Requests != 1 {
 			t.Errorf("payout %+v; want one per settled reservation, asked for once", p)
 		}
 		paid[p.ReservationID] = true
