@@ -88,6 +88,51 @@ func (q *Queries) ReservationCopy(ctx context.Context, arg []ReservationCopyPara
 	return q.db.CopyFrom(ctx, []string{"reservations"}, []string{"slot_id", "customer_id", "seats", "amount_cents", "currency", "status", "hold_expires_at", "approved_by", "approved_at", "settled_by", "settled_at", "closed_by", "closed_at", "created_at", "updated_at"}, &iteratorForReservationCopy{rows: arg})
 }
 
+// iteratorForRiverJobCopy implements pgx.CopyFromSource.
+type iteratorForRiverJobCopy struct {
+	rows                 []RiverJobCopyParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForRiverJobCopy) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForRiverJobCopy) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].State,
+		r.rows[0].Attempt,
+		r.rows[0].MaxAttempts,
+		r.rows[0].AttemptedAt,
+		r.rows[0].CreatedAt,
+		r.rows[0].FinalizedAt,
+		r.rows[0].ScheduledAt,
+		r.rows[0].Priority,
+		r.rows[0].Args,
+		r.rows[0].AttemptedBy,
+		r.rows[0].Errors,
+		r.rows[0].Kind,
+		r.rows[0].Metadata,
+		r.rows[0].Queue,
+	}, nil
+}
+
+func (r iteratorForRiverJobCopy) Err() error {
+	return nil
+}
+
+func (q *Queries) RiverJobCopy(ctx context.Context, arg []RiverJobCopyParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"river_job"}, []string{"state", "attempt", "max_attempts", "attempted_at", "created_at", "finalized_at", "scheduled_at", "priority", "args", "attempted_by", "errors", "kind", "metadata", "queue"}, &iteratorForRiverJobCopy{rows: arg})
+}
+
 // iteratorForSlotCopy implements pgx.CopyFromSource.
 type iteratorForSlotCopy struct {
 	rows                 []SlotCopyParams

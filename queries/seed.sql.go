@@ -8,6 +8,8 @@ package queries
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 type CustomerCopyParams struct {
@@ -31,6 +33,77 @@ func (q *Queries) CustomerIDRange(ctx context.Context) (CustomerIDRangeRow, erro
 	return i, err
 }
 
+const LedgerEntryMaxID = `-- name: LedgerEntryMaxID :one
+SELECT coalesce(max(id), 0)::bigint FROM ledger_entries
+`
+
+func (q *Queries) LedgerEntryMaxID(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, LedgerEntryMaxID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
+const LedgerPostSettledAfter = `-- name: LedgerPostSettledAfter :execrows
+INSERT INTO ledger_entries (txn_id, reservation_id, account, amount_cents, currency, created_at)
+SELECT t.txn_id, r.id, e.account, e.amount_cents, r.currency, r.settled_at
+FROM reservations r
+CROSS JOIN LATERAL (SELECT gen_random_uuid() AS txn_id, (r.amount_cents * $1::bigint + 5000) / 10000 AS fee) t
+CROSS JOIN LATERAL (VALUES ('receivable', r.amount_cents - t.fee), ('fees', t.fee), ('revenue', -r.amount_cents)) e (account, amount_cents)
+WHERE r.id > $2 AND r.status = 'settled' AND e.amount_cents <> 0
+`
+
+type LedgerPostSettledAfterParams struct {
+	FeeBasisPoints int64
+	After          int64
+}
+
+// LedgerPostSettledAfter posts the settlement of each settled reservation numbered after
+// after (the ones a seed just added): receivable net of the fee, the fee, revenue in full.
+func (q *Queries) LedgerPostSettledAfter(ctx context.Context, arg LedgerPostSettledAfterParams) (int64, error) {
+	result, err := q.db.Exec(ctx, LedgerPostSettledAfter, arg.FeeBasisPoints, arg.After)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const LedgerUnbalancedAfter = `-- name: LedgerUnbalancedAfter :many
+SELECT l.txn_id, sum(l.amount_cents)::bigint AS total
+FROM ledger_entries l
+WHERE l.txn_id IN (SELECT n.txn_id FROM ledger_entries n WHERE n.id > $1)
+GROUP BY l.txn_id
+HAVING sum(l.amount_cents) <> 0
+LIMIT 1
+`
+
+type LedgerUnbalancedAfterRow struct {
+	TxnID uuid.UUID
+	Total int64
+}
+
+// LedgerUnbalancedAfter finds a ledger transaction among the entries numbered after after that
+// does not sum to zero: what the balance trigger checks, once for a whole bulk load.
+func (q *Queries) LedgerUnbalancedAfter(ctx context.Context, after int64) ([]LedgerUnbalancedAfterRow, error) {
+	rows, err := q.db.Query(ctx, LedgerUnbalancedAfter, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LedgerUnbalancedAfterRow{}
+	for rows.Next() {
+		var i LedgerUnbalancedAfterRow
+		if err := rows.Scan(&i.TxnID, &i.Total); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 type ReservationCopyParams struct {
 	SlotID        int64
 	CustomerID    int64
@@ -47,6 +120,17 @@ type ReservationCopyParams struct {
 	ClosedAt      *time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+const ReservationMaxID = `-- name: ReservationMaxID :one
+SELECT coalesce(max(id), 0)::bigint FROM reservations
+`
+
+func (q *Queries) ReservationMaxID(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, ReservationMaxID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const ResourceCount = `-- name: ResourceCount :one
@@ -87,6 +171,219 @@ func (q *Queries) ResourceListAll(ctx context.Context) ([]Resource, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+type RiverJobCopyParams struct {
+	State       RiverJobState
+	Attempt     int16
+	MaxAttempts int16
+	AttemptedAt *time.Time
+	CreatedAt   time.Time
+	FinalizedAt *time.Time
+	ScheduledAt time.Time
+	Priority    int16
+	Args        []byte
+	AttemptedBy []string
+	Errors      [][]byte
+	Kind        string
+	Metadata    []byte
+	Queue       string
+}
+
+const RiverJobMaxID = `-- name: RiverJobMaxID :one
+SELECT coalesce(max(id), 0)::bigint FROM river_job
+`
+
+func (q *Queries) RiverJobMaxID(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, RiverJobMaxID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
+const SeedAnalyze = `-- name: SeedAnalyze :exec
+ANALYZE resources, slots, customers, reservations, ledger_entries
+`
+
+func (q *Queries) SeedAnalyze(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, SeedAnalyze)
+	return err
+}
+
+const SeedInsertTriggerList = `-- name: SeedInsertTriggerList :many
+SELECT t.tgname::text AS name,
+       format('ALTER TABLE %s DISABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS disable_sql,
+       format('ALTER TABLE %s ENABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS enable_sql
+FROM pg_catalog.pg_trigger t
+WHERE t.tgrelid IN (SELECT to_regclass(unnest($1::text[]))::oid) AND NOT t.tgisinternal AND t.tgenabled = 'O'
+  AND t.tgtype & 4 <> 0 -- TRIGGER_TYPE_INSERT
+ORDER BY t.tgname
+`
+
+type SeedInsertTriggerListRow struct {
+	Name       string
+	DisableSql string
+	EnableSql  string
+}
+
+// SeedInsertTriggerList lists the enabled user triggers that fire on inserts into the given
+// tables, with the statements that disable and re-enable each.
+func (q *Queries) SeedInsertTriggerList(ctx context.Context, tables []string) ([]SeedInsertTriggerListRow, error) {
+	rows, err := q.db.Query(ctx, SeedInsertTriggerList, tables)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SeedInsertTriggerListRow{}
+	for rows.Next() {
+		var i SeedInsertTriggerListRow
+		if err := rows.Scan(&i.Name, &i.DisableSql, &i.EnableSql); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const SeedJobReservationList = `-- name: SeedJobReservationList :many
+SELECT r.id, r.status, r.amount_cents, r.currency, c.email
+FROM reservations r
+JOIN customers c ON c.id = r.customer_id
+WHERE r.status <> 'held' AND r.id % $1::bigint = 0
+ORDER BY r.id
+LIMIT $2
+`
+
+type SeedJobReservationListParams struct {
+	Step    int64
+	MaxRows int32
+}
+
+type SeedJobReservationListRow struct {
+	ID          int64
+	Status      string
+	AmountCents int64
+	Currency    string
+	Email       string
+}
+
+// SeedJobReservationList samples reservations for finished jobs to be about: every step-th
+// past its hold, with what its jobs carry.
+func (q *Queries) SeedJobReservationList(ctx context.Context, arg SeedJobReservationListParams) ([]SeedJobReservationListRow, error) {
+	rows, err := q.db.Query(ctx, SeedJobReservationList, arg.Step, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SeedJobReservationListRow{}
+	for rows.Next() {
+		var i SeedJobReservationListRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Status,
+			&i.AmountCents,
+			&i.Currency,
+			&i.Email,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const SeedOfflineList = `-- name: SeedOfflineList :many
+WITH loaded AS (SELECT to_regclass(unnest($1::text[]))::oid AS oid)
+SELECT kind, name, drop_sql, create_sql, comment_sql FROM (
+    SELECT 1 AS ord, 'foreign key'::text AS kind, k.conname::text AS name,
+           format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname) AS drop_sql,
+           format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid)) AS create_sql,
+           CASE WHEN obj_description(k.oid, 'pg_constraint') IS NOT NULL THEN
+               format('COMMENT ON CONSTRAINT %I ON %s IS %L', k.conname, k.conrelid::regclass, obj_description(k.oid, 'pg_constraint'))
+           ELSE '' END::text AS comment_sql
+    FROM pg_catalog.pg_constraint k
+    WHERE k.contype = 'f'
+      AND (k.conrelid IN (SELECT oid FROM loaded) OR k.confrelid IN (SELECT oid FROM loaded))
+    UNION ALL
+    SELECT 2, 'index', i.relname::text,
+           format('DROP INDEX %s', x.indexrelid::regclass),
+           pg_get_indexdef(x.indexrelid),
+           CASE WHEN obj_description(x.indexrelid, 'pg_class') IS NOT NULL THEN
+               format('COMMENT ON INDEX %s IS %L', x.indexrelid::regclass, obj_description(x.indexrelid, 'pg_class'))
+           ELSE '' END
+    FROM pg_catalog.pg_index x
+    JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+    WHERE x.indrelid IN (SELECT oid FROM loaded) AND x.indisvalid
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
+) d
+ORDER BY ord, name
+`
+
+type SeedOfflineListRow struct {
+	Kind       string
+	Name       string
+	DropSql    string
+	CreateSql  string
+	CommentSql string
+}
+
+// SeedOfflineList lists what a bulk load takes off the given tables and puts back after, as the
+// statements that drop and recreate it, written from the definitions in the catalogue (so that an
+// index or a key added by a later migration comes back exactly as it was): foreign keys of the
+// tables and those pointing at them, then the valid indexes that back no constraint. Primary
+// keys and unique constraints stay: rows appended in key order cost little to index, and keys
+// stay unique for every session meanwhile. Drop in this order, recreate in the reverse.
+func (q *Queries) SeedOfflineList(ctx context.Context, tables []string) ([]SeedOfflineListRow, error) {
+	rows, err := q.db.Query(ctx, SeedOfflineList, tables)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SeedOfflineListRow{}
+	for rows.Next() {
+		var i SeedOfflineListRow
+		if err := rows.Scan(
+			&i.Kind,
+			&i.Name,
+			&i.DropSql,
+			&i.CreateSql,
+			&i.CommentSql,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const SeedRiverAnalyze = `-- name: SeedRiverAnalyze :exec
+ANALYZE river_job
+`
+
+func (q *Queries) SeedRiverAnalyze(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, SeedRiverAnalyze)
+	return err
+}
+
+const SeedTune = `-- name: SeedTune :exec
+SELECT set_config('synchronous_commit', 'off', true), set_config('maintenance_work_mem', $1::text, true)
+`
+
+// SeedTune sets the seed transaction up for bulk work: its commit need not wait for the WAL to
+// reach the disk (a crash loses the whole seed, never part of it), and index builds get the
+// memory to sort a million rows at once.
+func (q *Queries) SeedTune(ctx context.Context, sortMemory string) error {
+	_, err := q.db.Exec(ctx, SeedTune, sortMemory)
+	return err
 }
 
 type SlotCopyParams struct {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"tally/queries"
@@ -22,6 +23,8 @@ type Options struct {
 	// Reservations is how many reservations to add. Zero seeds the demo business once (and
 	// does nothing if the database already has resources).
 	Reservations int
+	// FinishedJobs is how many finished River jobs to add, about the reservations there are.
+	FinishedJobs int
 	// Progress receives progress lines while it runs (nil: none).
 	Progress io.Writer
 	// Random seeds the generator, so that a run can be repeated.
@@ -32,6 +35,7 @@ type Options struct {
 type Summary struct {
 	Resources, Slots, Customers, Reservations int
 	LedgerEntries                             int64
+	FinishedJobs                              int
 	Took                                      time.Duration
 }
 
@@ -48,7 +52,17 @@ var demoResources = []struct {
 	{"Kayak Trip", "tour", 10, 5500},
 }
 
+// feeBasisPoints is the partner's fee on the seeded settlements (2.9 %).
+const feeBasisPoints = 290
+
+// reservationTables are the tables a reservation seed loads, in the order it loads them.
+var reservationTables = []string{"customers", "slots", "reservations", "ledger_entries"}
+
 // Run seeds. Everything happens in one transaction: a failed run leaves nothing behind.
+//
+// A volume run at least as large as the reservations already there is a bulk load: the loaded
+// tables' indexes and foreign keys are dropped for the load and rebuilt after it (see
+// takeOffline), which locks those tables against other sessions until the seed commits.
 func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error) {
 	start := time.Now()
 	var sum Summary
@@ -65,33 +79,89 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 	q := queries.New(tx)
+	if err := q.SeedTune(ctx, sortMemory); err != nil {
+		return sum, err
+	}
 
 	existing, err := q.ResourceCount(ctx)
 	if err != nil {
 		return sum, err
 	}
-	demo := opts.Reservations == 0
-	if demo && existing > 0 {
+	if opts.Reservations > 0 || existing == 0 {
+		if err := seedReservations(ctx, tx, q, rng, opts, &sum, progress); err != nil {
+			return sum, err
+		}
+	}
+	if opts.FinishedJobs > 0 {
+		n, err := seedFinishedJobs(ctx, tx, q, rng, opts.FinishedJobs, progress)
+		if err != nil {
+			return sum, err
+		}
+		sum.FinishedJobs = n
+	}
+	if sum.Reservations == 0 && sum.FinishedJobs == 0 {
 		return sum, nil // already seeded
 	}
+	// Fresh statistics for the planner, committed with the rows.
+	if sum.Reservations > 0 {
+		if err := q.SeedAnalyze(ctx); err != nil {
+			return sum, err
+		}
+	}
+	if sum.FinishedJobs > 0 {
+		if err := q.SeedRiverAnalyze(ctx); err != nil {
+			return sum, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return sum, err
+	}
+	sum.Took = time.Since(start)
+	return sum, nil
+}
+
+// seedReservations adds the demo business (opts.Reservations zero) or a volume of
+// reservations with the slots and customers to hold them, and the ledger of the settled ones.
+func seedReservations(ctx context.Context, tx pgx.Tx, q *queries.Queries, rng *rand.Rand, opts Options, sum *Summary, progress func(string, ...any)) error {
+	start := time.Now()
+	demo := opts.Reservations == 0
 	want := opts.Reservations
 	if demo {
 		want = 600
 	}
-
 	resources, err := q.ResourceListAll(ctx)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	if len(resources) == 0 {
 		for _, r := range demoResources {
 			res, err := q.ResourceInsert(ctx, queries.ResourceInsertParams{Name: r.name, Kind: r.kind})
 			if err != nil {
-				return sum, err
+				return err
 			}
 			resources = append(resources, res)
 		}
 		sum.Resources = len(resources)
+	}
+	lastReservation, err := q.ReservationMaxID(ctx)
+	if err != nil {
+		return err
+	}
+	lastEntry, err := q.LedgerEntryMaxID(ctx)
+	if err != nil {
+		return err
+	}
+
+	var off *offline
+	if !demo && int64(want) >= lastReservation {
+		// The ledger's balance trigger checks each statement's transactions; one query over
+		// the load's entries checks them all at once.
+		off, err = takeOffline(ctx, tx, q, reservationTables, map[string]standIn{
+			"ledger_entries_balanced": func(ctx context.Context, q *queries.Queries) error { return ledgerBalanced(ctx, q, lastEntry) },
+		}, opts.Progress)
+		if err != nil {
+			return err
+		}
 	}
 
 	// Slots: the demo has three a day per resource over the last two weeks and the next four;
@@ -129,15 +199,15 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 	customerCount := max(300, want/20)
 	before, err := q.CustomerIDRange(ctx)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	if err := copyCustomers(ctx, q, rng, customerCount, before.LastID); err != nil {
-		return sum, err
+		return err
 	}
 	sum.Customers = customerCount
 	after, err := q.CustomerIDRange(ctx)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	// One COPY takes consecutive ids, though not necessarily right after the old highest.
 	firstCustomer := after.LastID - int64(customerCount) + 1
@@ -152,7 +222,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 
 	maxSlot, err := q.SlotMaxID(ctx)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	slotRows := make([]queries.SlotCopyParams, len(slots))
 	for i, s := range slots {
@@ -160,11 +230,11 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 			Reserved: s.reserved, PriceCents: s.price, Currency: "EUR"}
 	}
 	if _, err := q.SlotCopy(ctx, slotRows); err != nil {
-		return sum, err
+		return err
 	}
 	slotIDs, err := q.SlotIDsAfter(ctx, maxSlot)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	sum.Slots = len(slotIDs)
 
@@ -175,7 +245,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 			part[i].SlotID = slotIDs[part[i].SlotID] // the plan holds slot indexes
 		}
 		if _, err := q.ReservationCopy(ctx, part); err != nil {
-			return sum, err
+			return err
 		}
 		sum.Reservations += len(part)
 		if !demo {
@@ -183,17 +253,31 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 				100*float64(sum.Reservations)/float64(len(plan)), time.Since(start).Round(100*time.Millisecond))
 		}
 	}
-	if sum.LedgerEntries, err = q.LedgerSeedSettled(ctx, 290); err != nil {
-		return sum, err
+	if sum.LedgerEntries, err = q.LedgerPostSettledAfter(ctx, queries.LedgerPostSettledAfterParams{
+		FeeBasisPoints: feeBasisPoints, After: lastReservation,
+	}); err != nil {
+		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return sum, err
+	if !demo {
+		progress("  %d ledger entries in %s\n", sum.LedgerEntries, time.Since(start).Round(100*time.Millisecond))
 	}
-	sum.Took = time.Since(start)
-	if _, err := pool.Exec(ctx, "ANALYZE"); err != nil { // fresh statistics for the planner
-		return sum, err
+	if off != nil {
+		return off.putBack(ctx, tx, q)
 	}
-	return sum, nil
+	return nil
+}
+
+// ledgerBalanced checks that the ledger transactions of the entries after lastEntry sum to
+// zero, as the balance trigger would have, and fails the seed as it would have if not.
+func ledgerBalanced(ctx context.Context, q *queries.Queries, lastEntry int64) error {
+	bad, err := q.LedgerUnbalancedAfter(ctx, lastEntry)
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("ledger transaction %s does not balance: its entries sum to %d", bad[0].TxnID, bad[0].Total)
+	}
+	return nil
 }
 
 type plannedSlot struct {

@@ -2,11 +2,20 @@ package seed_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
 	"tally/internal/testdb"
+	"tally/jobs"
 	"tally/seed"
 )
 
@@ -69,5 +78,226 @@ func TestSeed(t *testing.T) {
 		SELECT count(*) AS n, row_number() OVER (ORDER BY count(*) DESC) AS rank, count(*) OVER () AS total
 		FROM reservations GROUP BY customer_id) c`); got < 30 {
 		t.Errorf("the busiest tenth of customers hold %d%% of the reservations; want a skew (≥ 30%%)", got)
+	}
+}
+
+// schema describes what a seed takes off and puts back: every index and constraint of the
+// seeded tables and those pointing at them, with its definition and whether it is valid,
+// and every trigger with whether it is enabled.
+func schema(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `
+		WITH seeded AS (SELECT unnest(ARRAY['customers', 'slots', 'reservations', 'ledger_entries', 'river_job'])::regclass AS oid)
+		SELECT format('index %s on %s: %s valid=%s', x.indexrelid::regclass, x.indrelid::regclass, pg_get_indexdef(x.indexrelid), x.indisvalid)
+		FROM pg_index x WHERE x.indrelid IN (SELECT oid FROM seeded)
+		UNION ALL
+		SELECT format('constraint %s on %s: %s validated=%s', k.conname, k.conrelid::regclass, pg_get_constraintdef(k.oid), k.convalidated)
+		FROM pg_constraint k WHERE k.conrelid IN (SELECT oid FROM seeded) OR k.confrelid IN (SELECT oid FROM seeded)
+		UNION ALL
+		SELECT format('trigger %s on %s: %s enabled=%s', t.tgname, t.tgrelid::regclass, pg_get_triggerdef(t.oid), t.tgenabled)
+		FROM pg_trigger t WHERE t.tgrelid IN (SELECT oid FROM seeded) AND NOT t.tgisinternal
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
+}
+
+// consistent checks what must hold of seeded data however it was loaded.
+func consistent(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	for _, c := range []struct{ what, sql string }{
+		{"oversold slots", "SELECT count(*) FROM slots WHERE reserved > capacity"},
+		{"slots whose reserved seats are not those of their live reservations", `SELECT count(*) FROM slots s
+			WHERE s.reserved <> (SELECT coalesce(sum(seats), 0) FROM reservations r WHERE r.slot_id = s.id AND r.status IN ('held', 'approved', 'settled'))`},
+		{"settled reservations without exactly one settlement", `SELECT count(*) FROM reservations r WHERE r.status = 'settled'
+			AND (SELECT count(DISTINCT txn_id) FROM ledger_entries l WHERE l.reservation_id = r.id) <> 1`},
+		{"ledger entries of reservations not settled", `SELECT count(*) FROM ledger_entries l JOIN reservations r ON r.id = l.reservation_id
+			WHERE r.status <> 'settled'`},
+		{"ledger transactions that do not balance", "SELECT count(*) FROM (SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING sum(amount_cents) <> 0) t"},
+		{"settlements whose revenue is not the reservation's amount", `SELECT count(*) FROM ledger_entries l JOIN reservations r ON r.id = l.reservation_id
+			WHERE l.account = 'revenue' AND l.amount_cents <> -r.amount_cents`},
+		{"reservations of customers or slots that do not exist", `SELECT count(*) FROM reservations r
+			WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = r.customer_id) OR NOT EXISTS (SELECT 1 FROM slots s WHERE s.id = r.slot_id)`},
+		{"held reservations already past their hold", "SELECT count(*) FROM reservations WHERE status = 'held' AND hold_expires_at <= now()"},
+	} {
+		var n int
+		if err := pool.QueryRow(context.Background(), c.sql).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%d %s", n, c.what)
+		}
+	}
+}
+
+// A volume seed as large as the data there rebuilds the indexes and keys it took off for the
+// load; a smaller one adds to the tables as they are. Either way the data is consistent and
+// every index, key and trigger is there as before, with the same definition.
+func TestSeedVolumeKeepsSchemaAndData(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	before := schema(t, pool)
+
+	var progress bytes.Buffer
+	sum, err := seed.Run(ctx, pool, seed.Options{Reservations: 30_000, Progress: &progress, Random: 11})
+	if err != nil || sum.Reservations != 30_000 || sum.LedgerEntries == 0 {
+		t.Fatalf("bulk seed: %+v, %v", sum, err)
+	}
+	if !strings.Contains(progress.String(), "indexes and keys rebuilt") {
+		t.Errorf("a seed into empty tables did not rebuild their indexes: %q", progress.String())
+	}
+	if after := schema(t, pool); !slices.Equal(before, after) {
+		t.Errorf("the schema changed with a bulk seed:\nbefore %q\nafter  %q", before, after)
+	}
+	consistent(t, pool)
+
+	progress.Reset()
+	more, err := seed.Run(ctx, pool, seed.Options{Reservations: 5_000, Progress: &progress, Random: 12})
+	if err != nil || more.Reservations != 5_000 {
+		t.Fatalf("second seed: %+v, %v", more, err)
+	}
+	if strings.Contains(progress.String(), "rebuilt") {
+		t.Errorf("a seed smaller than the table rebuilt its indexes: %q", progress.String())
+	}
+	if after := schema(t, pool); !slices.Equal(before, after) {
+		t.Errorf("the schema changed with a second seed:\nbefore %q\nafter  %q", before, after)
+	}
+	consistent(t, pool)
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM reservations").Scan(&n); err != nil || n != 35_000 {
+		t.Errorf("%d reservations after seeding 30,000 and 5,000 (%v)", n, err)
+	}
+}
+
+// An index or a key added by a later migration (or by hand) is taken off and put back like
+// the others, with its definition and its comment.
+func TestSeedKeepsIndexesItDoesNotKnow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	for _, sql := range []string{
+		"CREATE INDEX reservations_lower_currency_idx ON reservations (lower(currency), id DESC) WHERE seats > 1",
+		"COMMENT ON INDEX reservations_lower_currency_idx IS 'a test''s index'",
+		"CREATE TABLE reservation_notes (reservation_id bigint NOT NULL, note text)",
+		"ALTER TABLE reservation_notes ADD CONSTRAINT reservation_notes_reservation_fkey FOREIGN KEY (reservation_id) REFERENCES reservations (id) ON DELETE CASCADE DEFERRABLE",
+		"CREATE UNIQUE INDEX customers_lower_email_idx ON customers (lower(email))",
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := schema(t, pool)
+	var progress bytes.Buffer
+	if _, err := seed.Run(ctx, pool, seed.Options{Reservations: 10_000, Progress: &progress, Random: 13}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "rebuilt") {
+		t.Fatalf("no bulk load: %q", progress.String())
+	}
+	if after := schema(t, pool); !slices.Equal(before, after) {
+		t.Errorf("the schema changed:\nbefore %q\nafter  %q", before, after)
+	}
+	var comment string
+	if err := pool.QueryRow(ctx, "SELECT obj_description('reservations_lower_currency_idx'::regclass, 'pg_class')").Scan(&comment); err != nil || comment != "a test's index" {
+		t.Errorf("the index's comment is %q (%v)", comment, err)
+	}
+	var deferrable bool
+	if err := pool.QueryRow(ctx, "SELECT condeferrable FROM pg_constraint WHERE conname = 'reservation_notes_reservation_fkey'").Scan(&deferrable); err != nil || !deferrable {
+		t.Errorf("the foreign key pointing at reservations is not deferrable any more (%v)", err)
+	}
+}
+
+// The finished jobs are River's: its client reads them back, of Tally's kinds on their
+// queues, about reservations that exist, mostly completed, the failed ones with the errors
+// of their attempts.
+func TestSeedFinishedJobs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	before := schema(t, pool)
+	if _, err := seed.Run(ctx, pool, seed.Options{Reservations: 5_000, Random: 21}); err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	sum, err := seed.Run(ctx, pool, seed.Options{FinishedJobs: 20_000, Progress: &progress, Random: 22})
+	if err != nil || sum.FinishedJobs != 20_000 || sum.Reservations != 0 {
+		t.Fatalf("jobs seed: %+v, %v", sum, err)
+	}
+	if after := schema(t, pool); !slices.Equal(before, after) {
+		t.Errorf("the schema changed:\nbefore %q\nafter  %q", before, after)
+	}
+
+	count := func(sql string) int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := count("SELECT count(*) FROM river_job WHERE state IN ('completed', 'cancelled', 'discarded') AND finalized_at <= now()"); got != 20_000 {
+		t.Errorf("%d finished jobs, want 20000", got)
+	}
+	if got := count("SELECT 100 * count(*) FILTER (WHERE state = 'completed') / count(*) FROM river_job"); got < 75 || got == 100 {
+		t.Errorf("%d%% of the jobs completed; want most, not all", got)
+	}
+	if got := count(`SELECT count(*) FROM river_job j WHERE j.kind IN ('notify_customer', 'partner_payout')
+		AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.id = (j.args->>'reservation_id')::bigint AND r.id = (j.metadata->>'reservation_id')::bigint)`); got != 0 {
+		t.Errorf("%d jobs about reservations that do not exist", got)
+	}
+	if got := count(`SELECT count(*) FROM river_job j JOIN reservations r ON r.id = (j.args->>'reservation_id')::bigint
+		WHERE j.kind = 'partner_payout' AND r.status <> 'settled'`); got != 0 {
+		t.Errorf("%d payouts of reservations not settled", got)
+	}
+	if got := count("SELECT count(*) FROM river_job WHERE state IN ('discarded', 'cancelled') AND coalesce(cardinality(errors), 0) = 0"); got != 0 {
+		t.Errorf("%d failed jobs without an error", got)
+	}
+	if got := count("SELECT count(*) FROM river_job WHERE state = 'discarded' AND attempt <> max_attempts"); got != 0 {
+		t.Errorf("%d discarded jobs that had attempts left", got)
+	}
+
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queues := map[string]string{}
+	for _, a := range []interface {
+		river.JobArgs
+		InsertOpts() river.InsertOpts
+	}{jobs.NotifyCustomerArgs{}, jobs.PartnerPayoutArgs{}, jobs.ExpireHoldsArgs{}, jobs.PurgeArgs{}, jobs.SettlementReportArgs{}} {
+		queues[a.Kind()] = cmp.Or(a.InsertOpts().Queue, river.QueueDefault)
+	}
+	kinds := map[string]int{}
+	for _, state := range []rivertype.JobState{rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded} {
+		res, err := client.JobList(ctx, river.NewJobListParams().States(state).First(10_000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Jobs) == 0 {
+			t.Errorf("no %s jobs", state)
+		}
+		for _, j := range res.Jobs {
+			kinds[j.Kind]++
+			if queues[j.Kind] != j.Queue {
+				t.Errorf("job %d: %s on queue %q", j.ID, j.Kind, j.Queue)
+			}
+			if state != rivertype.JobStateCompleted && (len(j.Errors) == 0 || j.Errors[len(j.Errors)-1].Error == "") {
+				t.Errorf("%s job %d without its error: %+v", state, j.ID, j.Errors)
+			}
+			if len(j.Errors) > 0 && j.Errors[len(j.Errors)-1].Attempt > j.Attempt {
+				t.Errorf("job %d: an error of attempt %d of %d", j.ID, j.Errors[len(j.Errors)-1].Attempt, j.Attempt)
+			}
+		}
+	}
+	for kind := range queues {
+		if kinds[kind] == 0 {
+			t.Errorf("no %s jobs among %v", kind, kinds)
+		}
 	}
 }

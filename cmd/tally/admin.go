@@ -79,11 +79,14 @@ func runUser(ctx context.Context, cfg Config, args []string, out io.Writer) erro
 func runSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tally seed [flags]\n\nFills the database with a demo business. Safe to run again: without -reservations it adds\nnothing once there is data.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: tally seed [flags]\n\nFills the database with a demo business. Safe to run again: without -reservations it adds\n"+
+			"nothing once there is data. A volume at least as large as what is there is loaded without the\n"+
+			"tables' indexes and foreign keys, rebuilt after: those tables are locked until it commits.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	demo := fs.Bool("demo-accounts", false, "also create the demo accounts (one per role, password "+accounts.DemoPassword+")")
 	count := fs.Int("reservations", 0, "add this many reservations, with the slots and customers to hold them, via COPY (0: the demo business, once)")
+	finished := fs.Int("finished-jobs", 0, "also add this many finished River jobs (notices, payouts and maintenance of the last week, some failed) about the reservations")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -104,15 +107,24 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, o
 	if *count < 0 || *count > 50_000_000 {
 		return fmt.Errorf("-reservations must be between 0 and 50000000")
 	}
-	sum, err := seed.Run(ctx, pool, seed.Options{Reservations: *count, Progress: out, Random: uint64(time.Now().UnixNano())})
+	if *finished < 0 || *finished > 50_000_000 {
+		return fmt.Errorf("-finished-jobs must be between 0 and 50000000")
+	}
+	sum, err := seed.Run(ctx, pool, seed.Options{Reservations: *count, FinishedJobs: *finished, Progress: out, Random: uint64(time.Now().UnixNano())})
 	if err != nil {
 		return err
 	}
-	if sum.Reservations == 0 {
+	if sum.Reservations == 0 && sum.FinishedJobs == 0 {
 		fmt.Fprintln(out, "Demo data already there; nothing to add (use -reservations N to add more).")
 		return nil
 	}
-	fmt.Fprintf(out, "Seeded %d resources, %d slots, %d customers, %d reservations, %d ledger entries in %s.\n",
-		sum.Resources, sum.Slots, sum.Customers, sum.Reservations, sum.LedgerEntries, sum.Took.Round(time.Millisecond))
+	if sum.Reservations > 0 {
+		fmt.Fprintf(out, "Seeded %d resources, %d slots, %d customers, %d reservations, %d ledger entries.\n",
+			sum.Resources, sum.Slots, sum.Customers, sum.Reservations, sum.LedgerEntries)
+	}
+	if sum.FinishedJobs > 0 {
+		fmt.Fprintf(out, "Seeded %d finished jobs.\n", sum.FinishedJobs)
+	}
+	fmt.Fprintf(out, "Took %s.\n", sum.Took.Round(time.Millisecond))
 	return nil
 }
