@@ -31,8 +31,9 @@ func TestScaleOut(t *testing.T) {
 	// Each partner call takes 50 ms: a burst of jobs fills one worker's slots, and the other
 	// worker takes the rest.
 	sim := startPartner(t, "-latency", "50ms")
-	startWorker(t, pool, sim)
-	startWorker(t, pool, sim)
+	// Each worker serves /metrics and /healthz on a port of its own, as each container does.
+	startWorker(t, pool, sim, "TALLY_METRICS_ADDR=127.0.0.1:0")
+	startWorker(t, pool, sim, "TALLY_METRICS_ADDR=127.0.0.1:0")
 	web := start(t, []string{"DATABASE_URL=" + pool.Config().ConnString(), "TALLY_PARTNER_URL=" + sim.url},
 		"web", "-addr", "127.0.0.1:0")
 	base := web.waitOutput(t, regexp.MustCompile(`Tally is running at (\S+)`), 60*time.Second)
