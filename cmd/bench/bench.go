@@ -19,9 +19,9 @@ type bench struct {
 	staff, operators, engineers []*session
 	staffID                     int64
 
-	// held is the range of held reservations made for the approve figures; heldNext the
-	// first not handed out yet.
-	heldNext, heldEnd int64
+	// heldLo..heldHi are the held reservations made for the approvals. Each run approves
+	// from the start of the range, then puts what it approved back on hold (resetHeld).
+	heldLo, heldHi int64
 
 	seedRows []Row
 	rss      struct{ idle, idleBeforeSignIn, load, hwm float64 }
@@ -114,15 +114,16 @@ func (b *bench) run(ctx context.Context) []Row {
 func (b *bench) signIn(ctx context.Context) error {
 	time.Sleep(time.Second)
 	b.rss.idleBeforeSignIn, _, _ = memory(b.st.tally.cmd.Process.Pid)
-	b.step("signing in 32 staff, 8 operators and 8 engineers")
+	n := b.set.Sessions
+	b.step("signing in %d staff, %d operators and %d engineers", n, n/4, n/4)
 	var err error
-	if b.staff, err = signInMany(ctx, b.st.tallyURL, "staff@tally.test", 32); err != nil {
+	if b.staff, err = signInMany(ctx, b.st.tallyURL, "staff@tally.test", n); err != nil {
 		return err
 	}
-	if b.operators, err = signInMany(ctx, b.st.tallyURL, "operator@tally.test", 8); err != nil {
+	if b.operators, err = signInMany(ctx, b.st.tallyURL, "operator@tally.test", n/4); err != nil {
 		return err
 	}
-	if b.engineers, err = signInMany(ctx, b.st.tallyURL, "engineer@tally.test", 8); err != nil {
+	if b.engineers, err = signInMany(ctx, b.st.tallyURL, "engineer@tally.test", n/4); err != nil {
 		return err
 	}
 	if err := b.st.pool.QueryRow(ctx, stmt("UserID"), "staff@tally.test").Scan(&b.staffID); err != nil {
@@ -133,18 +134,15 @@ func (b *bench) signIn(ctx context.Context) error {
 	return nil
 }
 
-// takeHeld hands out n held reservations, ids lo..lo+n-1.
-func (b *bench) takeHeld(n int) (int64, error) {
-	if b.heldNext+int64(n)-1 > b.heldEnd {
-		return 0, fmt.Errorf("out of held reservations (%d asked, %d left)", n, b.heldEnd-b.heldNext+1)
-	}
-	lo := b.heldNext
-	b.heldNext += int64(n)
-	return lo, nil
-}
+// pool is how many held reservations a run may approve.
+func (b *bench) pool() int { return int(b.heldHi - b.heldLo + 1) }
 
-// heldLeft is how many held reservations are left.
-func (b *bench) heldLeft() int { return int(b.heldEnd - b.heldNext + 1) }
+// resetHeld puts the approvals of the last run back on hold, outside any measurement, so
+// the next run again finds every reservation it asks for held.
+func (b *bench) resetHeld(ctx context.Context) error {
+	_, err := b.st.pool.Exec(ctx, stmt("ResetHeld"), b.heldLo, b.heldHi)
+	return err
+}
 
 // fmtMS prints milliseconds: whole above 10, one decimal below.
 func fmtMS(v float64) string {

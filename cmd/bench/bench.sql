@@ -112,3 +112,8 @@ FROM (
 
 -- name: AnalyzeReservations
 ANALYZE reservations;
+
+-- name: ResetHeld
+-- Puts the bench's approvals back on hold between runs (not measured).
+UPDATE reservations SET status = 'held', approved_by = NULL, approved_at = NULL, version = version + 1, updated_at = now()
+WHERE id BETWEEN $1 AND $2 AND status = 'approved';

@@ -131,6 +131,16 @@ func signInMany(ctx context.Context, base, email string, n int) ([]*session, err
 	return out, nil
 }
 
+// clients are n clients from the sessions: each its own while there are enough, then
+// sharing them in turn.
+func clients(sessions []*session, n int) []*session {
+	out := make([]*session, n)
+	for i := range out {
+		out[i] = sessions[i%len(sessions)]
+	}
+	return out
+}
+
 // newKey is an idempotency key as the forms mint them: 16 random bytes in hex.
 func newKey() string {
 	b := make([]byte, 16)

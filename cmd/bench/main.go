@@ -32,8 +32,8 @@ type settings struct {
 	FinishedJobs int  `json:"finished_jobs"`
 	// Reps is how many times each throughput pair (Tally, then its reference) runs.
 	Reps int `json:"repetitions"`
-	// ApprovePerRun is how many reservations each approve run approves.
-	ApprovePerRun int `json:"approvals_per_run"`
+	// ApproveFor is how long each approve run lasts.
+	ApproveFor time.Duration `json:"approve_for_ns"`
 	// Page requests per page and concurrency, at most, within PageBudget.
 	PageRequests1 int           `json:"page_requests_c1"`
 	PageRequests8 int           `json:"page_requests_c8"`
@@ -47,19 +47,22 @@ type settings struct {
 	PartnerLatency time.Duration `json:"partner_latency_ns"`
 	// The hot slot: its seats and how many staff reserve on it at once.
 	HotCapacity int `json:"hot_capacity"`
-	HotClients  int `json:"hot_clients"`
+	// Sessions is how many staff sign in (a quarter as many operators and engineers); more
+	// clients than sessions share them.
+	Sessions   int `json:"sessions"`
+	HotClients int `json:"hot_clients"`
 }
 
 func settingsFor(quick bool) settings {
 	if quick {
-		return settings{Quick: true, Reservations: 100_000, FinishedJobs: 100_000, Reps: 1, ApprovePerRun: 1600,
-			PageRequests1: 10, PageRequests8: 24, PageBudget: time.Second,
+		return settings{Quick: true, Reservations: 100_000, FinishedJobs: 100_000, Reps: 1, ApproveFor: 2 * time.Second,
+			PageRequests1: 5, PageRequests8: 16, PageBudget: 300 * time.Millisecond, Sessions: 8,
 			LowRate: 10, LowWindow: 3 * time.Second, FullWindow: 2 * time.Second, JobWait: 10 * time.Second,
 			PartnerLatency: time.Second, HotCapacity: 500, HotClients: 16}
 	}
-	return settings{Reservations: 1_000_000, FinishedJobs: 1_000_000, Reps: 3, ApprovePerRun: 6400,
-		PageRequests1: 30, PageRequests8: 80, PageBudget: 2500 * time.Millisecond,
-		LowRate: 10, LowWindow: 8 * time.Second, FullWindow: 4 * time.Second, JobWait: 30 * time.Second,
+	return settings{Reservations: 1_000_000, FinishedJobs: 1_000_000, Reps: 3, ApproveFor: 5 * time.Second,
+		PageRequests1: 30, PageRequests8: 80, PageBudget: 2 * time.Second, Sessions: 32,
+		LowRate: 10, LowWindow: 8 * time.Second, FullWindow: 4 * time.Second, JobWait: 20 * time.Second,
 		PartnerLatency: time.Second, HotCapacity: 2000, HotClients: 16}
 }
 

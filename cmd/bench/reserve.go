@@ -49,7 +49,7 @@ func (b *bench) reserveRows(ctx context.Context) []Row {
 	start := time.Now()
 	// At most as many requests as seats (each asks 1 to 4): enough to sell out and be
 	// refused for a while.
-	res := load(ctx, b.staff[:b.set.HotClients], b.set.HotCapacity, 60*time.Second, func(ctx context.Context, s *session, i int) error {
+	res := load(ctx, clients(b.staff, b.set.HotClients), b.set.HotCapacity, 60*time.Second, func(ctx context.Context, s *session, i int) error {
 		seats := 1 + rand.IntN(4)
 		form := url.Values{"slot_id": {fmt.Sprint(slot)}, "customer_id": {fmt.Sprint(customers[i%len(customers)])},
 			"seats": {fmt.Sprint(seats)}, "idempotency_key": {newKey()}, "_csrf": {s.csrf}}

@@ -49,7 +49,11 @@ func (s *stack) build(ctx context.Context, ref string) error {
 	s.bin = filepath.Join(s.dir, "tally")
 	src := "."
 	if ref != "" {
-		src = filepath.Join(s.dir, "src")
+		// One folder for every run: the build cache keys on it.
+		src = filepath.Join(os.TempDir(), "tally-bench-src")
+		if err := os.RemoveAll(src); err != nil {
+			return err
+		}
 		if err := os.MkdirAll(src, 0o755); err != nil {
 			return err
 		}
