@@ -47,6 +47,8 @@ type settings struct {
 	PartnerLatency time.Duration `json:"partner_latency_ns"`
 	// The hot slot: its seats and how many staff reserve on it at once.
 	HotCapacity int `json:"hot_capacity"`
+	// NoopJobs is how many no-op jobs each side of the job-throughput figure works.
+	NoopJobs int `json:"noop_jobs"`
 	// Sessions is how many staff sign in (a quarter as many operators and engineers); more
 	// clients than sessions share them.
 	Sessions   int `json:"sessions"`
@@ -58,12 +60,12 @@ func settingsFor(quick bool) settings {
 		return settings{Quick: true, Reservations: 100_000, FinishedJobs: 100_000, Reps: 1, ApproveFor: 2 * time.Second,
 			PageRequests1: 5, PageRequests8: 16, PageBudget: 300 * time.Millisecond, Sessions: 8,
 			LowRate: 10, LowWindow: 3 * time.Second, FullWindow: 2 * time.Second, JobWait: 10 * time.Second,
-			PartnerLatency: time.Second, HotCapacity: 500, HotClients: 16}
+			PartnerLatency: time.Second, HotCapacity: 500, HotClients: 16, NoopJobs: 5_000}
 	}
 	return settings{Reservations: 1_000_000, FinishedJobs: 1_000_000, Reps: 3, ApproveFor: 5 * time.Second,
 		PageRequests1: 30, PageRequests8: 80, PageBudget: 2 * time.Second, Sessions: 32,
 		LowRate: 10, LowWindow: 8 * time.Second, FullWindow: 4 * time.Second, JobWait: 20 * time.Second,
-		PartnerLatency: time.Second, HotCapacity: 2000, HotClients: 16}
+		PartnerLatency: time.Second, HotCapacity: 2000, HotClients: 16, NoopJobs: 20_000}
 }
 
 func main() {
