@@ -72,7 +72,7 @@ func (b *bench) run(ctx context.Context) []Row {
 
 	if b.want("pages") {
 		b.step("page latency")
-		rows["pages"] = b.pageRows(ctx)
+		rows["pages"] = guard("pages", func() []Row { return b.pageRows(ctx) })
 	}
 	b.step("making held reservations for the approvals")
 	if err := b.makeHeld(ctx); err != nil {
@@ -80,19 +80,19 @@ func (b *bench) run(ctx context.Context) []Row {
 	} else {
 		if b.want("jobs") {
 			b.step("commit → job start")
-			rows["jobs"] = b.jobStartRows(ctx)
+			rows["jobs"] = guard("jobs", func() []Row { return b.jobStartRows(ctx) })
 		}
 		if b.want("approve") || b.want("rss") {
 			b.step("approve throughput against pgbench")
-			rows["approve"] = b.approveRows(ctx)
+			rows["approve"] = guard("approve", func() []Row { return b.approveRows(ctx) })
 		}
 	}
 	if b.want("jobs") {
-		rows["jobs"] = append(rows["jobs"], b.noopRow(ctx))
+		rows["jobs"] = append(rows["jobs"], guard("jobs", func() []Row { return []Row{b.noopRow(ctx)} })...)
 	}
 	if b.want("reserve") {
 		b.step("reserve on a hot slot")
-		rows["reserve"] = b.reserveRows(ctx)
+		rows["reserve"] = guard("reserve", func() []Row { return b.reserveRows(ctx) })
 	}
 	if b.want("rss") {
 		rows["rss"] = b.rssRows()
@@ -107,6 +107,17 @@ func (b *bench) run(ctx context.Context) []Row {
 		all = append(all, rows[g]...)
 	}
 	return all
+}
+
+// guard runs one group's measurements; a panic in them becomes an error row, and the run
+// goes on.
+func guard(group string, measure func() []Row) (rows []Row) {
+	defer func() {
+		if p := recover(); p != nil {
+			rows = append(rows, Row{Group: group, Figure: group, Verdict: errored, Error: fmt.Sprintf("panic: %v", p)})
+		}
+	}()
+	return measure()
 }
 
 // signIn signs in the sessions every figure uses, one per simulated person, and reads the
@@ -176,11 +187,4 @@ func cleanRows(rows []Row) []Row {
 		out[i] = r
 	}
 	return out
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }

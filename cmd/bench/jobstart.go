@@ -14,15 +14,14 @@ import (
 
 // jobWindow is what one commit → job start measurement saw.
 type jobWindow struct {
-	commits   int
-	window    time.Duration
-	waits     []float64 // ms from insert (in the approve's transaction) to start, +Inf if not started
-	finished  int
-	jobsPerS  float64
-	started   int
-	inserted  int
-	firstErr  error
-	partnerMS int
+	commits  int
+	window   time.Duration
+	waits    []float64 // ms from insert (in the approve's transaction) to start, +Inf if not started
+	finished int
+	jobsPerS float64
+	started  int
+	inserted int
+	firstErr error
 }
 
 // measureJobs approves at rate a second (0: as fast as 8 staff can) for window, then gives
