@@ -41,8 +41,20 @@ type Config struct {
 	ExpireEvery time.Duration
 	// PurgeEvery is how often old sessions, sign-in attempts and idempotency keys are purged.
 	PurgeEvery time.Duration
-	// FetchPoll is how often a worker polls for new jobs when no notification arrives.
+	// FetchPoll is how often a worker looks for new jobs when no notification arrives (zero
+	// is DefaultFetchPoll). Inserts notify the workers, but River's inserting client sends at
+	// most one notification per queue per FetchCooldown: a job committed just after another
+	// one's notification waits for the next notification, or this poll.
 	FetchPoll time.Duration
+	// FetchCooldown is the shortest time between two fetches of one queue's jobs (zero is
+	// DefaultFetchCooldown). River's own default, 100 ms, caps a queue at its MaxWorkers jobs
+	// per 100 ms, and makes a job inserted just after a fetch wait that long.
+	FetchCooldown time.Duration
+	// PartnerWorkers is how many partner jobs one worker process runs at once (zero is
+	// DefaultPartnerWorkers). Partner jobs wait on the partner's answer, not on this machine:
+	// the queue keeps pace with the jobs committed when PartnerWorkers is at least the rate
+	// times the partner's latency (900 jobs/s at 200 ms: 180).
+	PartnerWorkers int
 	// RetryPolicy decides when a failed job runs again; nil is River's exponential backoff.
 	RetryPolicy river.ClientRetryPolicy
 	// CircuitOpenFor is how long the partner circuit breaker, once open, holds partner jobs
@@ -56,10 +68,25 @@ type Config struct {
 type Client = river.Client[pgx.Tx]
 
 // NewInserter returns a River client that only inserts jobs and reads them (every process
-// that acts inserts jobs in its transactions); it works none.
+// that acts inserts jobs in its transactions); it works none. Its fetch cooldown is the
+// workers' default: River's inserting client notifies the workers of a queue's new jobs at
+// most once per cooldown, and River's own 100 ms made every job that followed another within
+// 100 ms wait for the next one.
 func NewInserter(pool *pgxpool.Pool, log *slog.Logger) (*Client, error) {
-	return river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log})
+	return river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log, FetchCooldown: DefaultFetchCooldown})
 }
+
+// Defaults of the fetch settings and the partner queue's concurrency, measured on a 2-core
+// machine against the partner simulator (BenchStartLatency). With River's defaults (a 100 ms
+// cooldown, a 1 s poll) and 10 partner workers, the queue drained 100 jobs/s, and a burst of
+// 900 jobs/s started 40 s late; with these, 3 ms (p50) and 50 ms (p99). The partner's own
+// latency bounds the queue at PartnerWorkers per latency: 200 workers keep up with 900 jobs/s
+// while the partner answers within 200 ms.
+const (
+	DefaultFetchCooldown  = 5 * time.Millisecond
+	DefaultFetchPoll      = 100 * time.Millisecond
+	DefaultPartnerWorkers = 200
+)
 
 // partnerCallSlack is how much longer than its partner call a partner job may run: the
 // call's own timeout ends it first, with the clearer error.
@@ -92,6 +119,15 @@ func (cfg Config) WithDefaults() Config {
 	if cfg.CircuitFailures == 0 {
 		cfg.CircuitFailures = 5
 	}
+	if cfg.FetchCooldown == 0 {
+		cfg.FetchCooldown = DefaultFetchCooldown
+	}
+	if cfg.FetchPoll == 0 {
+		cfg.FetchPoll = DefaultFetchPoll
+	}
+	if cfg.PartnerWorkers == 0 {
+		cfg.PartnerWorkers = DefaultPartnerWorkers
+	}
 	return cfg
 }
 
@@ -121,7 +157,7 @@ func NewWorkerClient(pool *pgxpool.Pool, cfg Config, res Reservations) (*Client,
 	if log == nil {
 		log = slog.Default()
 	}
-	partner := NewPartner(cfg.PartnerURL, cfg.PartnerTimeout)
+	partner := NewPartner(cfg.PartnerURL, cfg.PartnerTimeout, cfg.PartnerWorkers)
 	partner.circuit = newCircuit(CircuitConfig{OpenFor: cfg.CircuitOpenFor, Failures: cfg.CircuitFailures}, queries.New(pool), log)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &NotifyCustomerWorker{partner: partner, timeout: cfg.PartnerJobTimeout()})
@@ -129,8 +165,33 @@ func NewWorkerClient(pool *pgxpool.Pool, cfg Config, res Reservations) (*Client,
 	river.AddWorker(workers, &ExpireHoldsWorker{holds: res})
 	river.AddWorker(workers, &SettlementReportWorker{reports: res})
 	river.AddWorker(workers, &PurgeWorker{q: queries.New(pool)})
-	return river.NewClient(riverpgxv5.New(pool), &river.Config{
+	rc := riverConfig(cfg, workers)
+	rc.Queues = map[string]river.QueueConfig{
+		QueueDefault:     {MaxWorkers: 20},
+		QueuePartner:     {MaxWorkers: cfg.PartnerWorkers},
+		QueueMaintenance: {MaxWorkers: 2},
+	}
+	rc.PeriodicJobs = []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(cfg.ExpireEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return ExpireHoldsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "expire_holds"}),
+		river.NewPeriodicJob(river.PeriodicInterval(cfg.PurgeEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "purge"}),
+		// On start too: a day whose report time passed while no worker ran still gets
+		// its report, and writing it again changes nothing.
+		river.NewPeriodicJob(daily{reportTime}, yesterdaysReport,
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "settlement_report"}),
+	}
+	return river.NewClient(riverpgxv5.New(pool), rc)
+}
+
+// riverConfig is the River configuration of Tally's workers without their queues and
+// periodic jobs: what the no-op benchmark (BenchNoop) measures too. cfg has its defaults.
+func riverConfig(cfg Config, workers *river.Workers) *river.Config {
+	return &river.Config{
 		Logger:            cfg.Logger,
+		FetchCooldown:     cfg.FetchCooldown,
 		FetchPollInterval: cfg.FetchPoll,
 		RetryPolicy:       cfg.RetryPolicy,
 		// River's defaults are a minute for every job and an hour before the rescue of a
@@ -138,22 +199,5 @@ func NewWorkerClient(pool *pgxpool.Pool, cfg Config, res Reservations) (*Client,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		Workers:              workers,
-		Queues: map[string]river.QueueConfig{
-			QueueDefault:     {MaxWorkers: 20},
-			QueuePartner:     {MaxWorkers: 10},
-			QueueMaintenance: {MaxWorkers: 2},
-		},
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.ExpireEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return ExpireHoldsArgs{}, nil },
-				&river.PeriodicJobOpts{RunOnStart: true, ID: "expire_holds"}),
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.PurgeEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
-				&river.PeriodicJobOpts{RunOnStart: true, ID: "purge"}),
-			// On start too: a day whose report time passed while no worker ran still gets
-			// its report, and writing it again changes nothing.
-			river.NewPeriodicJob(daily{reportTime}, yesterdaysReport,
-				&river.PeriodicJobOpts{RunOnStart: true, ID: "settlement_report"}),
-		},
-	})
+	}
 }
