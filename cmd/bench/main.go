@@ -102,7 +102,11 @@ func run(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "Full run: %d reservations, %d finished jobs, %d repetitions of each throughput pair (medians shown).\n",
 			set.Reservations, set.FinishedJobs, set.Reps)
 	}
-	fmt.Fprintf(out, "Machine: %d CPUs (shared: absolute times are noisy, ratios less so).\n\n", runtime.NumCPU())
+	commit := gitCommit()
+	if ref := os.Getenv("BENCH_REF"); ref != "" {
+		commit = ref
+	}
+	fmt.Fprintf(out, "Tally %s. Machine: %d CPUs (shared: absolute times are noisy, ratios less so).\n\n", commit, runtime.NumCPU())
 
 	b := &bench{out: out, set: set, only: onlyGroups(os.Getenv("BENCH_ONLY")),
 		st: &stack{dir: dir, adminURL: admin}}
@@ -116,7 +120,7 @@ func run(ctx context.Context, out io.Writer) error {
 
 	fmt.Fprintln(out)
 	printTable(out, rows)
-	rep := Report{Started: started, Took: time.Since(started).Seconds(), Quick: quick, Commit: gitCommit(),
+	rep := Report{Started: started, Took: time.Since(started).Seconds(), Quick: quick, Commit: commit,
 		Machine:  map[string]string{"cpus": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version()},
 		Settings: map[string]any{"settings": set}, Rows: cleanRows(rows)}
 	if err := writeJSON(outPath, rep); err != nil {
