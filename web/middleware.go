@@ -33,6 +33,7 @@ const (
 	ctxSession = "tally.session" // set once the session is loaded
 )
 
+// logRequests logs every request and times it for /metrics, by its route's template.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -41,6 +42,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err) // write the response now, so the status below is the real one
 		}
 		req, res := c.Request(), c.Response()
+		took := time.Since(start)
+		route := s.route(c)
+		s.metrics.Request(route, s.method(c, route), res.Status, took)
 		level := slog.LevelInfo
 		if res.Status >= 500 {
 			level = slog.LevelError
@@ -48,7 +52,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		attrs := []any{
 			"request_id", res.Header().Get(echo.HeaderXRequestID),
 			"method", req.Method, "path", req.URL.Path, "status", res.Status,
-			"took", time.Since(start).Round(time.Microsecond), "ip", c.RealIP(),
+			"took", took.Round(time.Microsecond), "ip", c.RealIP(),
 		}
 		if u, ok := c.Get(ctxUser).(*views.SignedIn); ok {
 			attrs = append(attrs, "user", u.Email)

@@ -41,7 +41,7 @@ func (s *Server) reservationAct(c echo.Context, act action) error {
 	switch {
 	case asRow && tally.ErrorCode(err) == tally.ECONFLICT:
 		// The row is stale in this page: show it as it now is, with the reason.
-		return s.renderRow(c, id, http.StatusConflict, views.Flash{Kind: "error", Message: tally.ErrorMessage(err)})
+		return s.renderRow(c, id, true, http.StatusConflict, views.Flash{Kind: "error", Message: tally.ErrorMessage(err)})
 	case !asRow && !isHTMX(c) && tally.ErrorCode(err) == tally.ECONFLICT:
 		// A stale reservation page: back to it, as it now is, with the reason.
 		s.flash(c, "error", tally.ErrorMessage(err))
@@ -49,23 +49,32 @@ func (s *Server) reservationAct(c echo.Context, act action) error {
 	case err != nil:
 		return err
 	case asRow:
-		return s.renderRow(c, id, http.StatusOK, views.Flash{Kind: "ok", Message: out.Message})
+		// A payout can be failing only for a reservation settled earlier: one this request
+		// just changed has none yet, whereas a replay may be of a settle long done.
+		return s.renderRow(c, id, out.Replayed, http.StatusOK, views.Flash{Kind: "ok", Message: out.Message})
 	}
 	s.flash(c, "ok", out.Message)
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reservations/%d", id))
 }
 
-// renderRow answers a row action with the reservation's row as it is now and a flash.
-func (s *Server) renderRow(c echo.Context, id int64, status int, f views.Flash) error {
-	d, err := s.bookings.Detail(c.Request().Context(), id)
+// renderRow answers a row action with the reservation's row as it is now and a flash: one
+// read of the row (not the reservation's whole page), and its payout mark when withPayout.
+func (s *Server) renderRow(c echo.Context, id int64, withPayout bool, status int, f views.Flash) error {
+	ctx := c.Request().Context()
+	rows, err := s.bookings.Rows(ctx, []int64{id})
 	if err != nil {
 		return err
 	}
-	row := reservationRow(d.Row())
-	marks, err := s.ops.PayoutMarks(c.Request().Context(), []int64{id})
-	if err != nil {
-		return err
+	if len(rows) == 0 {
+		return tally.Errorf(tally.ENOTFOUND, "There is no reservation #%d.", id)
 	}
-	row.Payout = marks[id]
+	row := reservationRow(rows[0])
+	if withPayout {
+		marks, err := s.ops.PayoutMarks(ctx, []int64{id})
+		if err != nil {
+			return err
+		}
+		row.Payout = marks[id]
+	}
 	return render(c, status, views.RowWithFlash(s.page(c, "", ""), row, f))
 }

@@ -35,6 +35,7 @@ const (
 var routeTable = map[string]access{
 	"GET /healthz":                    public,
 	"GET /readyz":                     public,
+	"GET /metrics":                    public, // for Prometheus, like the health checks
 	"GET /favicon.ico":                public,
 	"GET /static*":                    public,
 	"GET /login":                      public,

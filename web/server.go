@@ -9,17 +9,18 @@ import (
 	"slices"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"tally"
 	"tally/accounts"
 	"tally/analysis"
 	"tally/audit"
 	"tally/jobs"
+	"tally/metrics"
 	"tally/operations"
 	"tally/reservations"
 	"tally/static"
@@ -36,7 +37,10 @@ type Config struct {
 	// SessionIdle and SessionLifetime end a session after inactivity and absolutely.
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
-	Logger          *slog.Logger
+	// Metrics are the process's collectors, served at /metrics; nil: a registry of the
+	// server's own.
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 	// PartnerURL is the partner simulator's address: demo mode's partner controls set its faults.
 	PartnerURL string
 	// Jobs are the workers' settings (zero fields: their defaults): the jobs console flags a
@@ -52,7 +56,10 @@ type Server struct {
 	accounts *accounts.Service
 	analysis *analysis.Service
 	audit    *audit.Log
-	bookings *reservations.Service
+	bookings countedBookings
+	metrics  *metrics.Metrics
+	// known are the registered routes ("GET /reservations/:id"): a request's route label.
+	known    map[string]bool
 	river    *jobs.Client
 	ops      *operations.Service
 	sessions *scs.SessionManager
@@ -71,15 +78,9 @@ func New(cfg Config, pool *pgxpool.Pool, bookings *reservations.Service, river *
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	sm := scs.New()
-	// Expired sessions are purged by a River periodic job, not by a goroutine per process.
-	sm.Store = pgxstore.NewWithCleanupInterval(pool, 0)
-	sm.IdleTimeout = cfg.SessionIdle
-	sm.Lifetime = cfg.SessionLifetime
-	sm.Cookie.Name = "tally_session"
-	sm.Cookie.HttpOnly = true
-	sm.Cookie.SameSite = http.SameSiteLaxMode
-	sm.Cookie.Secure = cfg.SecureCookies
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New(prometheus.NewRegistry())
+	}
 
 	s := &Server{
 		cfg:      cfg,
@@ -88,13 +89,18 @@ func New(cfg Config, pool *pgxpool.Pool, bookings *reservations.Service, river *
 		accounts: accounts.NewService(pool, cfg.Demo),
 		analysis: analysis.NewService(pool, analysis.Config{Logger: cfg.Logger}),
 		audit:    audit.NewLog(pool),
-		bookings: bookings,
+		bookings: countedBookings{Service: bookings, metrics: cfg.Metrics},
+		metrics:  cfg.Metrics,
 		river:    river,
 		ops:      operations.NewService(pool, river, operations.Config{Workers: cfg.Jobs, Logger: cfg.Logger}),
-		sessions: sm,
+		sessions: newSessions(pool, cfg),
 		echo:     echo.New(),
 	}
 	s.routes()
+	s.known = map[string]bool{}
+	for _, r := range s.echo.Routes() {
+		s.known[r.Method+" "+r.Path] = true
+	}
 	return s
 }
 
@@ -124,13 +130,14 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
 	e.StaticFS("/static", static.FS)
 
 	e.GET("/favicon.ico", favicon)
 
 	// Every route below names its middleware itself: an echo group with middleware would
 	// also answer unknown addresses under its prefix (with a 403 or a sign-in) instead of 404.
-	app := []echo.MiddlewareFunc{echo.WrapMiddleware(s.sessions.LoadAndSave), s.csrf}
+	app := []echo.MiddlewareFunc{echo.WrapMiddleware(s.sessions.LoadAndSave), s.keepSession, s.csrf}
 	in := append(slices.Clip(app), s.requireUser)
 	staff := append(slices.Clip(in), requireRole(tally.RoleStaff))
 	admin := append(slices.Clip(in), requireRole(tally.RoleAdmin))

@@ -13,7 +13,10 @@ import (
 )
 
 const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/tally?sslmode=disable)
-  TALLY_ADDR            address to listen on (default localhost:8080)
+  TALLY_ADDR            address to listen on (default localhost:8080); the console serves /metrics
+                        and /healthz there
+  TALLY_METRICS_ADDR    where 'tally worker' serves /metrics and /healthz (default localhost:9091)
+  TALLY_PPROF_ADDR      if set, where Go's profiles are served (/debug/pprof/); keep it private
   TALLY_PARTNER_URL     the partner API the workers call (default http://localhost:8081; 'tally partner-sim' serves one)
   TALLY_DEMO            true: demo accounts can sign in (default false; 'make run' turns it on)
   TALLY_SECURE_COOKIES  true: session cookie only over HTTPS (set it when served over TLS)
@@ -37,8 +40,14 @@ const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://post
 
 // Config is everything tally reads from the environment.
 type Config struct {
-	DatabaseURL   string
-	Addr          string
+	DatabaseURL string
+	Addr        string
+	// MetricsAddr is where a worker, which has no console, serves /metrics and /healthz;
+	// metricsAddrSet says it was set, not the default.
+	MetricsAddr    string
+	metricsAddrSet bool
+	// PprofAddr, when set, serves Go's profiles; empty: none.
+	PprofAddr     string
 	PartnerURL    string
 	Demo          bool
 	SecureCookies bool
@@ -61,12 +70,15 @@ func configFromEnv() (Config, error) {
 	cfg := Config{
 		DatabaseURL: env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tally?sslmode=disable"),
 		Addr:        env("TALLY_ADDR", "localhost:8080"),
+		MetricsAddr: env("TALLY_METRICS_ADDR", "localhost:9091"),
+		PprofAddr:   env("TALLY_PPROF_ADDR", ""),
 		PartnerURL:  env("TALLY_PARTNER_URL", "http://localhost:8081"),
 		// Far above any page's queries, well below what would hold a connection for good.
 		StatementTimeout: 30 * time.Second,
 		// Longer than a partner job may run (15s by default), so that a stop lets it finish.
 		ShutdownTimeout: 30 * time.Second,
 	}
+	cfg.metricsAddrSet = strings.TrimSpace(os.Getenv("TALLY_METRICS_ADDR")) != ""
 	var err error
 	for _, d := range []struct {
 		name string
@@ -116,7 +128,8 @@ func configFromEnv() (Config, error) {
 // log prints the configuration at start, without secrets.
 func (c Config) log(log *slog.Logger) {
 	w := c.jobs().WithDefaults()
-	log.Info("configuration", "database", redact(c.DatabaseURL), "addr", c.Addr, "partner", c.PartnerURL, "demo", c.Demo,
+	log.Info("configuration", "database", redact(c.DatabaseURL), "addr", c.Addr, "metrics_addr", c.MetricsAddr,
+		"pprof_addr", c.PprofAddr, "partner", c.PartnerURL, "demo", c.Demo,
 		"secure_cookies", c.SecureCookies, "trust_proxy", c.TrustProxy, "log_level", c.LogLevel.String(),
 		"statement_timeout", c.StatementTimeout, "shutdown_timeout", c.ShutdownTimeout,
 		"partner_timeout", w.PartnerTimeout, "job_timeout", w.JobTimeout, "rescue_after", w.RescueAfter,

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"context"
+
+	"github.com/labstack/echo/v4"
+
+	"tally/metrics"
+	"tally/reservations"
+)
+
+// route is the label of the request's route in /metrics: the template it was routed by
+// (/reservations/:id/approve), or metrics.Unmatched when no route answers it. Echo gives an
+// unmatched address the template of the nearest node of its tree, which is no route at all.
+func (s *Server) route(c echo.Context) string {
+	if s.known[c.Request().Method+" "+c.Path()] {
+		return c.Path()
+	}
+	return metrics.Unmatched
+}
+
+// method is the request's method as a label: only the methods of a route, so that a client
+// inventing methods cannot make series.
+func (s *Server) method(c echo.Context, route string) string {
+	if route == metrics.Unmatched {
+		switch m := c.Request().Method; m {
+		case "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+			return m
+		}
+		return "other"
+	}
+	return c.Request().Method
+}
+
+// countedBookings is the reservations service with the outcome of every action counted in
+// /metrics. The domain knows a replay (Outcome.Replayed) and a conflict (ECONFLICT); the
+// count is made here, where the metrics are, for every handler that acts.
+type countedBookings struct {
+	*reservations.Service
+	metrics *metrics.Metrics
+}
+
+// Reserve is reservations.Service.Reserve, counted.
+func (b countedBookings) Reserve(ctx context.Context, actor reservations.Actor, key string, n reservations.NewReservation) (reservations.Outcome, error) {
+	out, err := b.Service.Reserve(ctx, actor, key, n)
+	b.metrics.Action("reserve", out.Replayed, err)
+	return out, err
+}
+
+// Approve is reservations.Service.Approve, counted.
+func (b countedBookings) Approve(ctx context.Context, actor reservations.Actor, key string, id int64) (reservations.Outcome, error) {
+	out, err := b.Service.Approve(ctx, actor, key, id)
+	b.metrics.Action("approve", out.Replayed, err)
+	return out, err
+}
+
+// Reject is reservations.Service.Reject, counted.
+func (b countedBookings) Reject(ctx context.Context, actor reservations.Actor, key string, id int64) (reservations.Outcome, error) {
+	out, err := b.Service.Reject(ctx, actor, key, id)
+	b.metrics.Action("reject", out.Replayed, err)
+	return out, err
+}
+
+// Cancel is reservations.Service.Cancel, counted.
+func (b countedBookings) Cancel(ctx context.Context, actor reservations.Actor, key string, id int64) (reservations.Outcome, error) {
+	out, err := b.Service.Cancel(ctx, actor, key, id)
+	b.metrics.Action("cancel", out.Replayed, err)
+	return out, err
+}
+
+// Settle is reservations.Service.Settle, counted.
+func (b countedBookings) Settle(ctx context.Context, actor reservations.Actor, key string, id int64) (reservations.Outcome, error) {
+	out, err := b.Service.Settle(ctx, actor, key, id)
+	b.metrics.Action("settle", out.Replayed, err)
+	return out, err
+}
