@@ -72,11 +72,16 @@ SELECT kind, name, drop_sql, create_sql, comment_sql FROM (
 ORDER BY ord, name;
 
 -- SeedInsertTriggerList lists the enabled user triggers that fire on inserts into the given
--- tables, with the statements that disable and re-enable each.
+-- tables, with the statements that drop and recreate each (and its comment). Dropped, not
+-- disabled: a disabled trigger with a transition table still has every inserted row copied
+-- into that table.
 -- name: SeedInsertTriggerList :many
 SELECT t.tgname::text AS name,
-       format('ALTER TABLE %s DISABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS disable_sql,
-       format('ALTER TABLE %s ENABLE TRIGGER %I', t.tgrelid::regclass, t.tgname) AS enable_sql
+       format('DROP TRIGGER %I ON %s', t.tgname, t.tgrelid::regclass) AS drop_sql,
+       pg_get_triggerdef(t.oid) AS create_sql,
+       CASE WHEN obj_description(t.oid, 'pg_trigger') IS NOT NULL THEN
+           format('COMMENT ON TRIGGER %I ON %s IS %L', t.tgname, t.tgrelid::regclass, obj_description(t.oid, 'pg_trigger'))
+       ELSE '' END::text AS comment_sql
 FROM pg_catalog.pg_trigger t
 WHERE t.tgrelid IN (SELECT to_regclass(unnest(@tables::text[]))::oid) AND NOT t.tgisinternal AND t.tgenabled = 'O'
   AND t.tgtype & 4 <> 0 -- TRIGGER_TYPE_INSERT
@@ -84,22 +89,27 @@ ORDER BY t.tgname;
 
 -- LedgerPostSettledAfter posts the settlement of each settled reservation numbered after
 -- after (the ones a seed just added): receivable net of the fee, the fee, revenue in full.
+-- The transaction id is drawn in a subquery of its own, once per reservation: drawn in the
+-- lateral join, the planner may memoize it by amount and give many reservations one id.
 -- name: LedgerPostSettledAfter :execrows
 INSERT INTO ledger_entries (txn_id, reservation_id, account, amount_cents, currency, created_at)
-SELECT t.txn_id, r.id, e.account, e.amount_cents, r.currency, r.settled_at
-FROM reservations r
-CROSS JOIN LATERAL (SELECT gen_random_uuid() AS txn_id, (r.amount_cents * sqlc.arg(fee_basis_points)::bigint + 5000) / 10000 AS fee) t
-CROSS JOIN LATERAL (VALUES ('receivable', r.amount_cents - t.fee), ('fees', t.fee), ('revenue', -r.amount_cents)) e (account, amount_cents)
-WHERE r.id > @after AND r.status = 'settled' AND e.amount_cents <> 0;
+SELECT s.txn_id, s.id, e.account, e.amount_cents, s.currency, s.settled_at
+FROM (SELECT gen_random_uuid() AS txn_id, r.id, r.amount_cents, r.currency, r.settled_at,
+             (r.amount_cents * sqlc.arg(fee_basis_points)::bigint + 5000) / 10000 AS fee
+      FROM reservations r
+      WHERE r.id > sqlc.arg(after) AND r.status = 'settled') s
+CROSS JOIN LATERAL (VALUES ('receivable', s.amount_cents - s.fee), ('fees', s.fee), ('revenue', -s.amount_cents)) e (account, amount_cents)
+WHERE e.amount_cents <> 0;
 
--- LedgerUnbalancedAfter finds a ledger transaction among the entries numbered after after that
--- does not sum to zero: what the balance trigger checks, once for a whole bulk load.
+-- LedgerUnbalancedAfter finds a ledger transaction of the entries numbered after after that
+-- does not sum to zero: what the balance trigger checks, once for a whole bulk load whose
+-- transactions are all new (their ids drawn at random for it).
 -- name: LedgerUnbalancedAfter :many
-SELECT l.txn_id, sum(l.amount_cents)::bigint AS total
-FROM ledger_entries l
-WHERE l.txn_id IN (SELECT n.txn_id FROM ledger_entries n WHERE n.id > @after)
-GROUP BY l.txn_id
-HAVING sum(l.amount_cents) <> 0
+SELECT txn_id, sum(amount_cents)::bigint AS total
+FROM ledger_entries
+WHERE id > @after
+GROUP BY txn_id
+HAVING sum(amount_cents) <> 0
 LIMIT 1;
 
 -- name: SeedAnalyze :exec
@@ -125,3 +135,8 @@ ANALYZE river_job;
 
 -- name: LedgerEntryMaxID :one
 SELECT coalesce(max(id), 0)::bigint FROM ledger_entries;
+
+-- ReservationCountsRebuild counts every reservation again into reservation_counts: the
+-- stand-in for its insert trigger after a bulk load.
+-- name: ReservationCountsRebuild :exec
+SELECT reservation_counts_rebuild();

@@ -27,20 +27,19 @@ import (
 const sortMemory = "256MB"
 
 // A standIn does once, after a bulk load, what an insert trigger would have done for each row
-// or statement of it. A trigger is disabled during the load only when it has one.
+// or statement of it. A trigger is taken off for the load only when it has one.
 type standIn func(context.Context, *queries.Queries) error
 
 // offline is what a bulk load took off, and how to put it back.
 type offline struct {
 	create, comment []string // in the order to run them
-	enable          []string
 	standIns        []standIn
 	progress        io.Writer
 }
 
-// takeOffline drops the foreign keys of tables and those pointing at them, and their indexes
-// that back no constraint, and disables the insert triggers that standIns replace (keyed by
-// trigger name). Other insert triggers stay and fire as usual.
+// takeOffline drops the foreign keys of tables and those pointing at them, their indexes that
+// back no constraint, and the insert triggers that standIns replace (keyed by trigger name).
+// Other insert triggers stay and fire as usual.
 func takeOffline(ctx context.Context, tx pgx.Tx, q *queries.Queries, tables []string, standIns map[string]standIn, progress io.Writer) (*offline, error) {
 	off := &offline{progress: progress}
 	items, err := q.SeedOfflineList(ctx, tables)
@@ -66,36 +65,47 @@ func takeOffline(ctx context.Context, tx pgx.Tx, q *queries.Queries, tables []st
 		if !ok {
 			continue
 		}
-		if _, err := tx.Exec(ctx, t.DisableSql); err != nil {
-			return nil, fmt.Errorf("disabling trigger %s: %w", t.Name, err)
+		if _, err := tx.Exec(ctx, t.DropSql); err != nil {
+			return nil, fmt.Errorf("taking off trigger %s: %w", t.Name, err)
 		}
-		off.enable = append(off.enable, t.EnableSql)
+		off.create = append(off.create, t.CreateSql)
+		if t.CommentSql != "" {
+			off.comment = append(off.comment, t.CommentSql)
+		}
 		off.standIns = append(off.standIns, check)
 	}
 	return off, nil
 }
 
-// putBack runs the triggers' stand-ins, then recreates the indexes and keys (each key checked
-// with one join over its table) and re-enables the triggers.
+// putBack runs the triggers' stand-ins, then recreates the indexes, the keys (each checked
+// with one join over its table) and the triggers.
 func (off *offline) putBack(ctx context.Context, tx pgx.Tx, q *queries.Queries) error {
+	start := time.Now()
 	for _, check := range off.standIns {
 		if err := check(ctx, q); err != nil {
 			return err
 		}
 	}
-	start := time.Now()
+	if off.progress != nil && len(off.standIns) > 0 {
+		fmt.Fprintf(off.progress, "  checked in %s\n", time.Since(start).Round(100*time.Millisecond))
+	}
+	start = time.Now()
 	for _, sql := range off.create {
+		began := time.Now()
 		if _, err := tx.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("putting back %q: %w", sql, err)
 		}
+		if took := time.Since(began); took >= time.Second && off.progress != nil {
+			fmt.Fprintf(off.progress, "    %s: %s\n", took.Round(100*time.Millisecond), sql)
+		}
 	}
-	for _, sql := range append(off.comment, off.enable...) {
+	for _, sql := range off.comment {
 		if _, err := tx.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("putting back %q: %w", sql, err)
 		}
 	}
 	if off.progress != nil && len(off.create) > 0 {
-		fmt.Fprintf(off.progress, "  %d indexes and keys rebuilt in %s\n", len(off.create), time.Since(start).Round(100*time.Millisecond))
+		fmt.Fprintf(off.progress, "  %d indexes, keys and triggers rebuilt in %s\n", len(off.create), time.Since(start).Round(100*time.Millisecond))
 	}
 	return nil
 }

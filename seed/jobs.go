@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,11 +37,10 @@ const (
 // The partner the seeded jobs called: the workers' default.
 const partnerURL = "http://localhost:8081"
 
-// jobReservation is what a job about a reservation carries.
+// jobReservation is what the jobs about a reservation carry, encoded once for all of them.
 type jobReservation struct {
-	id, amount      int64
-	currency, email string
-	status          string
+	id                       int64
+	notice, payout, metadata []byte
 }
 
 // seedFinishedJobs adds n finished River jobs of Tally's kinds on their queues: the periodic
@@ -64,6 +65,9 @@ func seedFinishedJobs(ctx context.Context, tx pgx.Tx, q *queries.Queries, rng *r
 	notices, payouts, err := jobReservations(ctx, q)
 	if err != nil {
 		return 0, err
+	}
+	if len(notices) == 0 {
+		return 0, fmt.Errorf("there are no reservations past their hold for the jobs to be about: seed reservations first")
 	}
 	progress("Seeding %d finished jobs about %d reservations…\n", n, len(notices))
 
@@ -119,11 +123,13 @@ func jobReservations(ctx context.Context, q *queries.Queries) (notices, payouts 
 		return nil, nil, err
 	}
 	for _, r := range rows {
-		jr := jobReservation{id: r.ID, amount: r.AmountCents, currency: r.Currency, email: r.Email, status: r.Status}
-		notices = append(notices, jr)
+		jr := jobReservation{id: r.ID, metadata: []byte(jobs.ReservationMetadata(r.ID)),
+			notice: mustJSON(jobs.NotifyCustomerArgs{ReservationID: r.ID, Event: noticeEvent(r.Status), CustomerEmail: r.Email})}
 		if r.Status == reservations.StatusSettled {
+			jr.payout = mustJSON(jobs.PartnerPayoutArgs{ReservationID: r.ID, AmountCents: r.AmountCents - reservations.Fee(r.AmountCents, feeBasisPoints), Currency: r.Currency})
 			payouts = append(payouts, jr)
 		}
+		notices = append(notices, jr)
 	}
 	return notices, payouts, nil
 }
@@ -135,10 +141,16 @@ type jobArgs interface {
 }
 
 // periodicJob is a maintenance job River's leader enqueues at an interval.
+type dueJob struct {
+	at  time.Time
+	job *periodicJob
+}
+
 type periodicJob struct {
-	id    string
-	every time.Duration
-	args  func(at time.Time) jobArgs
+	id       string
+	every    time.Duration
+	args     func(at time.Time) jobArgs
+	metadata []byte // as River's periodic enqueuer writes it
 }
 
 // jobGenerator makes the i-th of n finished jobs.
@@ -148,34 +160,33 @@ type jobGenerator struct {
 	n, older         int // older: how many of the n are discarded jobs older than a day
 	notices, payouts []jobReservation
 	periodic         []periodicJob
-	periodicShare    float64 // of the last day's jobs
+	due              []dueJob // the last day's periodic jobs, in time order
+	nextDue          int
 	cfg              jobs.Config
 	workers          []string
+	messages         map[string]partnerMessages // by partner path
 }
 
 func newJobGenerator(rng *rand.Rand, now time.Time, n int, notices, payouts []jobReservation) *jobGenerator {
 	cfg := jobs.Config{}.WithDefaults()
-	g := &jobGenerator{rng: rng, now: now, n: n, notices: notices, payouts: payouts, cfg: cfg}
+	g := &jobGenerator{rng: rng, now: now, n: n, notices: notices, payouts: payouts, cfg: cfg, messages: map[string]partnerMessages{
+		"/notices": newPartnerMessages("/notices", "a notice needs reservation_id and event"),
+		"/payouts": newPartnerMessages("/payouts", "a payout needs reservation_id, a positive amount_cents and a currency"),
+	}}
 	g.periodic = []periodicJob{
-		{"expire_holds", cfg.ExpireEvery, func(time.Time) jobArgs { return jobs.ExpireHoldsArgs{} }},
-		{"purge", cfg.PurgeEvery, func(time.Time) jobArgs { return jobs.PurgeArgs{} }},
-		{"settlement_report", 24 * time.Hour, func(at time.Time) jobArgs {
+		{id: "expire_holds", every: cfg.ExpireEvery, args: func(time.Time) jobArgs { return jobs.ExpireHoldsArgs{} }},
+		{id: "purge", every: cfg.PurgeEvery, args: func(time.Time) jobArgs { return jobs.PurgeArgs{} }},
+		{id: "settlement_report", every: 24 * time.Hour, args: func(at time.Time) jobArgs {
 			return jobs.SettlementReportArgs{Day: at.UTC().AddDate(0, 0, -1).Format(time.DateOnly)}
 		}},
 	}
+	for i, p := range g.periodic {
+		g.periodic[i].metadata = mustJSON(map[string]any{"periodic": true, "river:periodic_job_id": p.id})
+	}
 	// The day's jobs arrive at a rate such that the week's discarded ones and the day's make n.
 	perDay := float64(n) / (recentSpan.Hours()/24 + olderSpan.Hours()/24*discardedPerMille/1000)
-	if len(notices) > 0 {
-		g.older = int(float64(n) - perDay*recentSpan.Hours()/24)
-	}
-	periodicPerDay := 0.0
-	for _, p := range g.periodic {
-		periodicPerDay += float64(24*time.Hour) / float64(p.every)
-	}
-	g.periodicShare = min(0.5, periodicPerDay/perDay)
-	if len(notices) == 0 {
-		g.periodicShare = 1
-	}
+	g.older = int(float64(n) - perDay*recentSpan.Hours()/24)
+	g.due = g.schedule(n - g.older)
 	// Two worker processes, started before the oldest job, named as River names its clients.
 	started := now.Add(-recentSpan - olderSpan - time.Hour).UTC()
 	for _, host := range []string{"tally-worker-1", "tally-worker-2"} {
@@ -183,6 +194,32 @@ func newJobGenerator(rng *rand.Rand, now time.Time, n int, notices, payouts []jo
 		started = started.Add(37 * time.Second)
 	}
 	return g
+}
+
+// schedule places the last day's periodic jobs at their intervals (the settlement report
+// daily at ten past midnight, UTC), expiries thinned out if they would be more than half of
+// the day's jobs.
+func (g *jobGenerator) schedule(recent int) []dueJob {
+	from := g.now.Add(-recentSpan)
+	var due []dueJob
+	for i := range g.periodic {
+		p := &g.periodic[i]
+		every, first := p.every, from.Truncate(p.every).Add(p.every)
+		switch p.id {
+		case "expire_holds":
+			every = max(every, recentSpan/time.Duration(max(1, recent/2)))
+			first = from.Truncate(every).Add(every)
+		case "settlement_report":
+			first = from.UTC().Truncate(24 * time.Hour).Add(10 * time.Minute)
+		}
+		for at := first; at.Before(g.now); at = at.Add(every) {
+			if !at.Before(from) {
+				due = append(due, dueJob{at: at, job: p})
+			}
+		}
+	}
+	slices.SortFunc(due, func(a, b dueJob) int { return a.at.Compare(b.at) })
+	return due
 }
 
 // job makes the i-th job: the older discarded ones first, then the last day's, each created a
@@ -196,8 +233,9 @@ func (g *jobGenerator) job(i int) queries.RiverJobCopyParams {
 	} else {
 		recent := g.n - g.older
 		created = g.now.Add(-recentSpan + time.Duration((float64(i-g.older)+g.rng.Float64())/float64(recent)*float64(recentSpan)))
-		if g.rng.Float64() < g.periodicShare {
-			return g.periodicJob(created)
+		if g.nextDue < len(g.due) && !g.due[g.nextDue].at.After(created) {
+			g.nextDue++
+			return g.periodicJob(g.due[g.nextDue-1])
 		}
 		switch x := g.rng.IntN(1000); {
 		case x < cancelledPerMille:
@@ -210,19 +248,8 @@ func (g *jobGenerator) job(i int) queries.RiverJobCopyParams {
 }
 
 // periodicJob is a maintenance job that completed at its first attempt.
-func (g *jobGenerator) periodicJob(created time.Time) queries.RiverJobCopyParams {
-	// Weighted by how often each runs.
-	var p periodicJob
-	total := 0.0
-	for _, c := range g.periodic {
-		total += 1 / c.every.Seconds()
-	}
-	x := g.rng.Float64() * total
-	for _, p = range g.periodic {
-		if x -= 1 / p.every.Seconds(); x < 0 {
-			break
-		}
-	}
+func (g *jobGenerator) periodicJob(d dueJob) queries.RiverJobCopyParams {
+	p, created := d.job, d.at
 	args := p.args(created)
 	opts := args.InsertOpts()
 	took := time.Duration(2+g.rng.IntN(30)) * time.Millisecond
@@ -231,30 +258,26 @@ func (g *jobGenerator) periodicJob(created time.Time) queries.RiverJobCopyParams
 	}
 	attempted := created.Add(time.Duration(1+g.rng.IntN(20)) * time.Millisecond)
 	finalized := attempted.Add(took)
-	meta, _ := json.Marshal(map[string]any{"periodic": true, "river:periodic_job_id": p.id})
 	return queries.RiverJobCopyParams{
 		State: queries.RiverJobStateCompleted, Attempt: 1, MaxAttempts: int16(maxAttempts(opts)),
 		AttemptedAt: &attempted, CreatedAt: created, FinalizedAt: &finalized, ScheduledAt: created, Priority: 1,
 		Args: mustJSON(args), AttemptedBy: []string{g.worker()}, Errors: nil,
-		Kind: args.Kind(), Metadata: meta, Queue: opts.Queue,
+		Kind: args.Kind(), Metadata: p.metadata, Queue: opts.Queue,
 	}
 }
 
 // partnerJob is a notice or a payout about a reservation that finished in state, with the
 // attempts that took and the errors of the failed ones.
 func (g *jobGenerator) partnerJob(created time.Time, state rivertype.JobState) queries.RiverJobCopyParams {
-	var args jobArgs
-	var r jobReservation
-	path := "/notices"
+	var kind jobArgs = jobs.NotifyCustomerArgs{}
+	r := g.notices[g.rng.IntN(len(g.notices))]
+	args, path := r.notice, "/notices"
 	if len(g.payouts) > 0 && g.rng.IntN(100) < 38 {
+		kind = jobs.PartnerPayoutArgs{}
 		r = g.payouts[g.rng.IntN(len(g.payouts))]
-		args = jobs.PartnerPayoutArgs{ReservationID: r.id, AmountCents: r.amount - reservations.Fee(r.amount, feeBasisPoints), Currency: r.currency}
-		path = "/payouts"
-	} else {
-		r = g.notices[g.rng.IntN(len(g.notices))]
-		args = jobs.NotifyCustomerArgs{ReservationID: r.id, Event: noticeEvent(r.status), CustomerEmail: r.email}
+		args, path = r.payout, "/payouts"
 	}
-	opts := args.InsertOpts()
+	opts := kind.InsertOpts()
 	maxAtt := maxAttempts(opts)
 
 	// How many attempts failed with an error worth retrying before the last one.
@@ -270,8 +293,13 @@ func (g *jobGenerator) partnerJob(created time.Time, state rivertype.JobState) q
 			attempts = 2
 		}
 	}
-	var errs [][]byte
-	var by []string
+	type failed struct {
+		at      time.Time
+		attempt int
+		message []byte
+	}
+	fails := make([]failed, 0, attempts)
+	by := make([]string, 0, attempts)
 	at := created.Add(time.Duration(1+g.rng.IntN(40)) * time.Millisecond)
 	var attempted, finalized time.Time
 	for a := 1; a <= attempts; a++ {
@@ -279,7 +307,7 @@ func (g *jobGenerator) partnerJob(created time.Time, state rivertype.JobState) q
 		by = append(by, g.worker())
 		last := a == attempts
 		took := time.Duration(15+g.rng.ExpFloat64()*40) * time.Millisecond
-		var msg string
+		var msg []byte
 		switch {
 		case last && state == rivertype.JobStateCompleted:
 		case last && state == rivertype.JobStateCancelled:
@@ -288,55 +316,78 @@ func (g *jobGenerator) partnerJob(created time.Time, state rivertype.JobState) q
 			msg, took = g.failure(path, took)
 		}
 		finalized = attempted.Add(took)
-		if msg != "" {
-			errs = append(errs, mustJSON(rivertype.AttemptError{At: finalized, Attempt: a, Error: msg, Trace: ""}))
+		if msg != nil {
+			fails = append(fails, failed{finalized, a, msg})
 		}
 		// River's default backoff: attempt⁴ seconds, give or take a tenth.
 		at = finalized.Add(time.Duration(float64(time.Duration(a*a*a*a)*time.Second) * (0.9 + 0.2*g.rng.Float64())))
 	}
 	// A job whose retries would end in the future ended just now instead.
-	if shift := finalized.Sub(g.now.Add(-time.Second)); shift > 0 {
-		created, attempted, finalized = created.Add(-shift), attempted.Add(-shift), finalized.Add(-shift)
-		for i, e := range errs {
-			var ae rivertype.AttemptError
-			_ = json.Unmarshal(e, &ae)
-			ae.At = ae.At.Add(-shift)
-			errs[i] = mustJSON(ae)
-		}
+	shift := max(0, finalized.Sub(g.now.Add(-time.Second)))
+	created, attempted, finalized = created.Add(-shift), attempted.Add(-shift), finalized.Add(-shift)
+	var errs [][]byte
+	for _, f := range fails {
+		errs = append(errs, attemptError(f.at.Add(-shift), f.attempt, f.message))
 	}
 	return queries.RiverJobCopyParams{
 		State: queries.RiverJobState(state), Attempt: int16(attempts), MaxAttempts: int16(maxAtt),
 		AttemptedAt: &attempted, CreatedAt: created, FinalizedAt: &finalized, ScheduledAt: created, Priority: 1,
-		Args: mustJSON(args), AttemptedBy: by, Errors: errs,
-		Kind: args.Kind(), Metadata: []byte(jobs.ReservationMetadata(r.id)), Queue: opts.Queue,
+		Args: args, AttemptedBy: by, Errors: errs,
+		Kind: kind.Kind(), Metadata: r.metadata, Queue: opts.Queue,
 	}
 }
 
-// failure is an error worth retrying, as the partner client reports it, and how long the
-// attempt took.
-func (g *jobGenerator) failure(path string, took time.Duration) (string, time.Duration) {
+// failure is an error worth retrying, as the partner client reports it (JSON-encoded), and
+// how long the attempt took.
+func (g *jobGenerator) failure(path string, took time.Duration) ([]byte, time.Duration) {
+	m := g.messages[path]
 	switch x := g.rng.IntN(100); {
 	case x < 40:
-		return fmt.Sprintf("partner %s: 503 partner outage", path), took
+		return m.outage, took
 	case x < 65:
-		return fmt.Sprintf("partner %s: 503 injected error", path), took
+		return m.injected, took
 	case x < 90:
-		return fmt.Sprintf("partner %s: Post %q: context deadline exceeded (Client.Timeout exceeded while awaiting headers)", path, partnerURL+path),
-			g.cfg.PartnerTimeout
+		return m.timeout, g.cfg.PartnerTimeout
 	}
-	return fmt.Sprintf("partner %s: Post %q: dial tcp 127.0.0.1:8081: connect: connection refused", path, partnerURL+path),
-		time.Duration(1+g.rng.IntN(3)) * time.Millisecond
+	return m.refused, time.Duration(1+g.rng.IntN(3)) * time.Millisecond
 }
 
-// refusal is the partner's refusal that cancels a job.
-func (g *jobGenerator) refusal(path string) string {
+// refusal is the partner's refusal that cancels a job (JSON-encoded).
+func (g *jobGenerator) refusal(path string) []byte {
+	m := g.messages[path]
 	if g.rng.IntN(10) > 0 {
-		return "partner refused the request: 422 refused: the partner account is closed"
+		return m.closed
 	}
-	if path == "/payouts" {
-		return "partner refused the request: 422 a payout needs reservation_id, a positive amount_cents and a currency"
+	return m.invalid
+}
+
+// partnerMessages are the errors of a partner path, encoded once.
+type partnerMessages struct {
+	outage, injected, timeout, refused, closed, invalid []byte
+}
+
+func newPartnerMessages(path, invalid string) partnerMessages {
+	return partnerMessages{
+		outage:   mustJSON(fmt.Sprintf("partner %s: 503 partner outage", path)),
+		injected: mustJSON(fmt.Sprintf("partner %s: 503 injected error", path)),
+		timeout:  mustJSON(fmt.Sprintf("partner %s: Post %q: context deadline exceeded (Client.Timeout exceeded while awaiting headers)", path, partnerURL+path)),
+		refused:  mustJSON(fmt.Sprintf("partner %s: Post %q: dial tcp 127.0.0.1:8081: connect: connection refused", path, partnerURL+path)),
+		closed:   mustJSON("partner refused the request: 422 refused: the partner account is closed"),
+		invalid:  mustJSON("partner refused the request: 422 " + invalid),
 	}
-	return "partner refused the request: 422 a notice needs reservation_id and event"
+}
+
+// attemptError is River's rivertype.AttemptError as JSON, written directly: encoding a
+// million of them by reflection took longer than copying them.
+func attemptError(at time.Time, attempt int, message []byte) []byte {
+	b := make([]byte, 0, 64+len(message))
+	b = append(b, `{"at":"`...)
+	b = at.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","attempt":`...)
+	b = strconv.AppendInt(b, int64(attempt), 10)
+	b = append(b, `,"error":`...)
+	b = append(b, message...)
+	return append(b, `,"trace":""}`...)
 }
 
 func (g *jobGenerator) worker() string { return g.workers[g.rng.IntN(len(g.workers))] }

@@ -103,6 +103,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 		return sum, nil // already seeded
 	}
 	// Fresh statistics for the planner, committed with the rows.
+	analyse := time.Now()
 	if sum.Reservations > 0 {
 		if err := q.SeedAnalyze(ctx); err != nil {
 			return sum, err
@@ -113,8 +114,12 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (Summary, error)
 			return sum, err
 		}
 	}
+	commit := time.Now()
 	if err := tx.Commit(ctx); err != nil {
 		return sum, err
+	}
+	if opts.Reservations > 0 || opts.FinishedJobs > 0 {
+		progress("  analysed in %s, committed in %s\n", commit.Sub(analyse).Round(100*time.Millisecond), time.Since(commit).Round(100*time.Millisecond))
 	}
 	sum.Took = time.Since(start)
 	return sum, nil
@@ -155,9 +160,13 @@ func seedReservations(ctx context.Context, tx pgx.Tx, q *queries.Queries, rng *r
 	var off *offline
 	if !demo && int64(want) >= lastReservation {
 		// The ledger's balance trigger checks each statement's transactions; one query over
-		// the load's entries checks them all at once.
+		// the load's entries checks them all at once. The counts of reservations per resource
+		// and status, kept by a trigger that sums each statement's rows, are counted again.
 		off, err = takeOffline(ctx, tx, q, reservationTables, map[string]standIn{
 			"ledger_entries_balanced": func(ctx context.Context, q *queries.Queries) error { return ledgerBalanced(ctx, q, lastEntry) },
+			"reservation_counts_insert": func(ctx context.Context, q *queries.Queries) error {
+				return q.ReservationCountsRebuild(ctx)
+			},
 		}, opts.Progress)
 		if err != nil {
 			return err
@@ -219,6 +228,9 @@ func seedReservations(ctx context.Context, tx pgx.Tx, q *queries.Queries, rng *r
 
 	plan := planReservations(rng, slots, want, firstCustomer, int64(customerCount), now, staff)
 	progress("Seeding %d slots, %d customers, %d reservations…\n", len(slots), customerCount, len(plan))
+	if !demo {
+		progress("  customers added, reservations planned in %s\n", time.Since(start).Round(100*time.Millisecond))
+	}
 
 	maxSlot, err := q.SlotMaxID(ctx)
 	if err != nil {
@@ -262,7 +274,12 @@ func seedReservations(ctx context.Context, tx pgx.Tx, q *queries.Queries, rng *r
 		progress("  %d ledger entries in %s\n", sum.LedgerEntries, time.Since(start).Round(100*time.Millisecond))
 	}
 	if off != nil {
-		return off.putBack(ctx, tx, q)
+		if err := off.putBack(ctx, tx, q); err != nil {
+			return err
+		}
+	}
+	if !demo {
+		progress("  done in %s\n", time.Since(start).Round(100*time.Millisecond))
 	}
 	return nil
 }
