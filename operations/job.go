@@ -248,18 +248,34 @@ func (f Filter) states() []string {
 // The filter's predicates River has no parameter for, added to its list through Where. The
 // named arguments are prefixed so as not to meet River's own (state, after_id, …). Each one
 // has its twin in RiverJobCountMatching (queries/river_jobs.sql), which counts what these
-// list: TestFilterCountsMatchLists holds them to each other.
+// list: TestFilterCountsMatchLists holds them to each other. The error text is looked up in
+// the trigram index of job_errors_text (migration 00009) first, then matched error by error;
+// the pattern through its own index (a job with no errors has no pattern).
 const (
 	whereReservation = `(metadata @> @ops_reservation::jsonb OR args @> @ops_reservation::jsonb)`
-	whereError       = `EXISTS (SELECT 1 FROM unnest(errors) AS ops_e WHERE ops_e ->> 'error' ILIKE @ops_error_like::text)`
-	wherePattern     = `job_error_pattern(job_last_error(errors)) = @ops_pattern::text`
+	whereError       = `errors IS NOT NULL AND job_errors_text(errors) ILIKE @ops_error_like::text
+		AND EXISTS (SELECT 1 FROM unnest(errors) AS ops_e WHERE ops_e ->> 'error' ILIKE @ops_error_like::text)`
+	wherePattern = `errors IS NOT NULL AND job_error_pattern(job_last_error(errors)) = @ops_pattern::text`
+	// River turns one state into an equality only when no Where is given, and a kind is
+	// always an ANY: as equalities, the state and kind fix the leading columns of the
+	// (state, kind, finalized_at, id) index, which then gives the list in its order.
+	whereState         = `state = @ops_state::river_job_state`
+	whereFinishedState = `state = @ops_state::river_job_state AND finalized_at IS NOT NULL`
+	whereKind          = `kind = @ops_kind::text`
 )
 
 // listParams is f as River's JobListParams, in River's default order (oldest id first).
 func (f Filter) listParams() *river.JobListParams {
 	p := river.NewJobListParams().States(riverStates(f.states())...)
+	if len(f.States) == 1 && f.Narrowed() {
+		if finished(f.States[0]) {
+			p = p.Where(whereFinishedState, river.NamedArgs{"ops_state": f.States[0]})
+		} else {
+			p = p.Where(whereState, river.NamedArgs{"ops_state": f.States[0]})
+		}
+	}
 	if f.Kind != "" {
-		p = p.Kinds(f.Kind)
+		p = p.Where(whereKind, river.NamedArgs{"ops_kind": f.Kind})
 	}
 	if f.Queue != "" {
 		p = p.Queues(f.Queue)

@@ -66,6 +66,7 @@ type Service struct {
 	river *jobs.Client
 	cfg   Config
 	stats *minuteCache
+	masks *maskMemo
 }
 
 // NewService returns a Service reading through pool and acting through River's client river
@@ -87,7 +88,7 @@ func NewService(pool *pgxpool.Pool, river *jobs.Client, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{pool: pool, river: river, cfg: cfg, stats: newMinuteCache()}
+	return &Service{pool: pool, river: river, cfg: cfg, stats: newMinuteCache(), masks: &maskMemo{}}
 }
 
 // Cap is how many jobs one action on a filter reaches at most.

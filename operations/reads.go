@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -359,15 +360,28 @@ func (g FailureGroup) Filter() Filter {
 // MaxGroups bounds the failure groups listed.
 const MaxGroups = 200
 
+// maxFailureErrors bounds the distinct errors the failure groups are made of (the most
+// common first): a group's counts leave out jobs whose error is rarer than those.
+const maxFailureErrors = 50_000
+
 // FailureGroups groups the discarded and retryable jobs by kind and masked last error, the
 // largest group first.
 func (s *Service) FailureGroups(ctx context.Context) ([]FailureGroup, error) {
 	var rows []queries.RiverJobFailureGroupsRow
+	patterns := map[string]string{}
 	err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
 		var err error
 		rows, err = q.RiverJobFailureGroups(ctx, queries.RiverJobFailureGroupsParams{
-			PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), MaxRows: MaxGroups * 4,
+			PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), MaxRows: maxFailureErrors,
 		})
+		if err != nil {
+			return err
+		}
+		errs := make([]string, 0, len(rows))
+		for _, r := range rows {
+			errs = append(errs, r.Error)
+		}
+		patterns, err = s.masks.patterns(ctx, q, errs)
 		return err
 	})
 	if err != nil {
@@ -376,12 +390,15 @@ func (s *Service) FailureGroups(ctx context.Context) ([]FailureGroup, error) {
 	type key struct{ kind, pattern string }
 	var order []key
 	groups := map[key]*FailureGroup{}
+	atStake := map[key]map[string]int64{}
 	for _, r := range rows {
-		k := key{r.Kind, r.Pattern}
+		k := key{r.Kind, patterns[r.Error]}
 		g, ok := groups[k]
 		if !ok {
-			g = &FailureGroup{Kind: r.Kind, Pattern: r.Pattern, Example: r.Example, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen}
+			// The rows come most common first: the example is the group's most common error.
+			g = &FailureGroup{Kind: r.Kind, Pattern: k.pattern, Example: r.Error, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen}
 			groups[k] = g
+			atStake[k] = map[string]int64{}
 			order = append(order, k)
 		}
 		g.Jobs += r.Jobs
@@ -395,18 +412,74 @@ func (s *Service) FailureGroups(ctx context.Context) ([]FailureGroup, error) {
 		}
 		g.LatestID = max(g.LatestID, r.LatestID)
 		if r.AmountCents != 0 && r.Currency != "" {
-			g.AtStake = append(g.AtStake, Money{Cents: r.AmountCents, Currency: r.Currency})
+			atStake[k][r.Currency] += r.AmountCents
 		}
 	}
 	out := make([]FailureGroup, 0, len(order))
 	for _, k := range order {
 		g := groups[k]
+		for currency, cents := range atStake[k] {
+			g.AtStake = append(g.AtStake, Money{Cents: cents, Currency: currency})
+		}
 		sort.Slice(g.AtStake, func(i, j int) bool { return g.AtStake[i].Currency < g.AtStake[j].Currency })
 		out = append(out, *g)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Jobs > out[j].Jobs })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Jobs != out[j].Jobs {
+			return out[i].Jobs > out[j].Jobs
+		}
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].Pattern < out[j].Pattern
+	})
 	if len(out) > MaxGroups {
 		out = out[:MaxGroups]
+	}
+	return out, nil
+}
+
+// maxMasks bounds the errors whose patterns a process keeps.
+const maxMasks = 100_000
+
+// maskMemo keeps the pattern of each error message the failure groups met: job_error_pattern
+// is immutable, a message's pattern never changes, and masking thousands of distinct
+// messages (each payout's error names its reservation) cost more than the rest of the page.
+type maskMemo struct {
+	mu      sync.Mutex
+	pattern map[string]string
+}
+
+// patterns returns the pattern of each of errs, masking through q only those not met before.
+func (m *maskMemo) patterns(ctx context.Context, q *queries.Queries, errs []string) (map[string]string, error) {
+	out := make(map[string]string, len(errs))
+	var unknown []string
+	m.mu.Lock()
+	for _, e := range errs {
+		if p, ok := m.pattern[e]; ok {
+			out[e] = p
+		} else {
+			unknown = append(unknown, e)
+		}
+	}
+	m.mu.Unlock()
+	if len(unknown) == 0 {
+		return out, nil
+	}
+	rows, err := q.RiverJobErrorPatterns(ctx, unknown)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pattern == nil || len(m.pattern)+len(rows) > maxMasks {
+		m.pattern = map[string]string{}
+	}
+	for _, r := range rows {
+		out[r.Error] = r.Pattern
+		if len(r.Error) <= 4096 { // a huge message is rare, and not worth keeping
+			m.pattern[r.Error] = r.Pattern
+		}
 	}
 	return out, nil
 }

@@ -65,47 +65,38 @@ LEFT JOIN LATERAL (
     ) first
 ) o ON true;
 
--- RiverJobFailureGroups groups the discarded and retryable jobs by kind and by their last
--- error with ids, numbers and addresses masked (job_error_pattern, migration 00006), and by
--- currency, so that the money at stake (the payouts' amounts) is never added across
--- currencies. First and last seen are the times of the first and the last recorded error.
--- The jobs are grouped by their error as it is first, and only the distinct errors are
--- masked: an outage fails thousands of jobs with one message, and masking is the costly part.
+-- RiverJobFailureGroups groups the discarded and retryable jobs by kind, by their last error
+-- as it is, and by currency, so that the money at stake (the payouts' amounts) is never added
+-- across currencies; the most common @max_rows. First and last seen are the times of the
+-- first and the last recorded error. The errors are masked (job_error_pattern) apart, by
+-- RiverJobErrorPatterns: an outage fails thousands of jobs with one message, and a process
+-- masks each message once (operations.Service), masking being the costly part.
 -- name: RiverJobFailureGroups :many
-WITH raw AS (
-    SELECT j.kind, job_last_error(j.errors) AS error, coalesce(j.args ->> 'currency', '') AS currency,
-           count(*) AS jobs,
-           count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
-           count(*) FILTER (WHERE j.state <> 'discarded') AS retryable,
-           min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at)) AS first_seen,
-           max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at)) AS last_seen,
-           coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = @payout_kind::text), 0) AS amount_cents,
-           max(j.id) AS latest_id
-    FROM river_job j
-    -- A scheduled job with errors failed and waits to run again: snoozed while the partner's
-    -- circuit is open, it is as much a failure as a retryable one.
-    WHERE (j.state IN ('discarded', 'retryable') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
-    GROUP BY 1, 2, 3
-)
-SELECT r.kind,
-       coalesce(job_error_pattern(r.error), '')::text AS pattern,
-       r.currency::text AS currency,
-       sum(r.jobs)::bigint AS jobs,
-       sum(r.discarded)::bigint AS discarded,
-       sum(r.retryable)::bigint AS retryable,
-       min(r.first_seen)::timestamptz AS first_seen,
-       max(r.last_seen)::timestamptz AS last_seen,
-       sum(r.amount_cents)::bigint AS amount_cents,
-       min(coalesce(r.error, ''))::text AS example,
-       max(r.latest_id)::bigint AS latest_id
-FROM raw r
+SELECT j.kind, coalesce(job_last_error(j.errors), '')::text AS error, coalesce(j.args ->> 'currency', '')::text AS currency,
+       count(*) AS jobs,
+       count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
+       count(*) FILTER (WHERE j.state <> 'discarded') AS retryable,
+       min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at))::timestamptz AS first_seen,
+       max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at))::timestamptz AS last_seen,
+       coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = @payout_kind::text), 0)::bigint AS amount_cents,
+       max(j.id)::bigint AS latest_id
+FROM river_job j
+-- A scheduled job with errors failed and waits to run again: snoozed while the partner's
+-- circuit is open, it is as much a failure as a retryable one.
+WHERE (j.state IN ('discarded', 'retryable') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
 GROUP BY 1, 2, 3
-ORDER BY 4 DESC, 1, 2
+ORDER BY 4 DESC
 LIMIT @max_rows::int;
+
+-- RiverJobErrorPatterns masks errors as the failure groups and their filter do.
+-- name: RiverJobErrorPatterns :many
+SELECT e.error::text AS error, coalesce(job_error_pattern(e.error), '')::text AS pattern
+FROM unnest(@errors::text[]) AS e (error);
 
 -- RiverJobCountMatching counts, up to @cap, the jobs a console filter matches. It must match
 -- exactly the jobs that the filter's River JobListParams list (operations.Filter): a test
--- holds the two to each other.
+-- holds the two to each other. An error text is found through the trigram index of
+-- job_errors_text (migration 00009), then matched error by error; a pattern through its index.
 -- name: RiverJobCountMatching :one
 SELECT count(*) FROM (
     SELECT 1 FROM river_job j
@@ -114,8 +105,10 @@ SELECT count(*) FROM (
       AND (sqlc.narg(queue)::text IS NULL OR j.queue = sqlc.narg(queue))
       AND (sqlc.narg(reservation)::jsonb IS NULL OR j.metadata @> sqlc.narg(reservation) OR j.args @> sqlc.narg(reservation))
       AND (sqlc.narg(error_like)::text IS NULL
-           OR EXISTS (SELECT 1 FROM unnest(j.errors) e WHERE e ->> 'error' ILIKE sqlc.narg(error_like)))
-      AND (sqlc.narg(pattern)::text IS NULL OR job_error_pattern(job_last_error(j.errors)) = sqlc.narg(pattern))
+           OR j.errors IS NOT NULL AND job_errors_text(j.errors) ILIKE sqlc.narg(error_like)
+              AND EXISTS (SELECT 1 FROM unnest(j.errors) e WHERE e ->> 'error' ILIKE sqlc.narg(error_like)))
+      AND (sqlc.narg(pattern)::text IS NULL
+           OR j.errors IS NOT NULL AND job_error_pattern(job_last_error(j.errors)) = sqlc.narg(pattern))
       AND (sqlc.narg(attempted_before)::timestamptz IS NULL OR j.attempted_at < sqlc.narg(attempted_before))
     LIMIT @cap::int
 ) capped;

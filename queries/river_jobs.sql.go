@@ -90,8 +90,10 @@ SELECT count(*) FROM (
       AND ($3::text IS NULL OR j.queue = $3)
       AND ($4::jsonb IS NULL OR j.metadata @> $4 OR j.args @> $4)
       AND ($5::text IS NULL
-           OR EXISTS (SELECT 1 FROM unnest(j.errors) e WHERE e ->> 'error' ILIKE $5))
-      AND ($6::text IS NULL OR job_error_pattern(job_last_error(j.errors)) = $6)
+           OR j.errors IS NOT NULL AND job_errors_text(j.errors) ILIKE $5
+              AND EXISTS (SELECT 1 FROM unnest(j.errors) e WHERE e ->> 'error' ILIKE $5))
+      AND ($6::text IS NULL
+           OR j.errors IS NOT NULL AND job_error_pattern(job_last_error(j.errors)) = $6)
       AND ($7::timestamptz IS NULL OR j.attempted_at < $7)
     LIMIT $8::int
 ) capped
@@ -110,7 +112,8 @@ type RiverJobCountMatchingParams struct {
 
 // RiverJobCountMatching counts, up to @cap, the jobs a console filter matches. It must match
 // exactly the jobs that the filter's River JobListParams list (operations.Filter): a test
-// holds the two to each other.
+// holds the two to each other. An error text is found through the trigram index of
+// job_errors_text (migration 00009), then matched error by error; a pattern through its index.
 func (q *Queries) RiverJobCountMatching(ctx context.Context, arg RiverJobCountMatchingParams) (int64, error) {
 	row := q.db.QueryRow(ctx, RiverJobCountMatching,
 		arg.States,
@@ -125,6 +128,37 @@ func (q *Queries) RiverJobCountMatching(ctx context.Context, arg RiverJobCountMa
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const RiverJobErrorPatterns = `-- name: RiverJobErrorPatterns :many
+SELECT e.error::text AS error, coalesce(job_error_pattern(e.error), '')::text AS pattern
+FROM unnest($1::text[]) AS e (error)
+`
+
+type RiverJobErrorPatternsRow struct {
+	Error   string
+	Pattern string
+}
+
+// RiverJobErrorPatterns masks errors as the failure groups and their filter do.
+func (q *Queries) RiverJobErrorPatterns(ctx context.Context, errors []string) ([]RiverJobErrorPatternsRow, error) {
+	rows, err := q.db.Query(ctx, RiverJobErrorPatterns, errors)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RiverJobErrorPatternsRow{}
+	for rows.Next() {
+		var i RiverJobErrorPatternsRow
+		if err := rows.Scan(&i.Error, &i.Pattern); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const RiverJobEstimateByStateQueue = `-- name: RiverJobEstimateByStateQueue :many
@@ -170,46 +204,29 @@ func (q *Queries) RiverJobEstimateByStateQueue(ctx context.Context) ([]RiverJobE
 }
 
 const RiverJobFailureGroups = `-- name: RiverJobFailureGroups :many
-WITH raw AS (
-    SELECT j.kind, job_last_error(j.errors) AS error, coalesce(j.args ->> 'currency', '') AS currency,
-           count(*) AS jobs,
-           count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
-           count(*) FILTER (WHERE j.state <> 'discarded') AS retryable,
-           min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at)) AS first_seen,
-           max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at)) AS last_seen,
-           coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = $2::text), 0) AS amount_cents,
-           max(j.id) AS latest_id
-    FROM river_job j
-    -- A scheduled job with errors failed and waits to run again: snoozed while the partner's
-    -- circuit is open, it is as much a failure as a retryable one.
-    WHERE (j.state IN ('discarded', 'retryable') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
-    GROUP BY 1, 2, 3
-)
-SELECT r.kind,
-       coalesce(job_error_pattern(r.error), '')::text AS pattern,
-       r.currency::text AS currency,
-       sum(r.jobs)::bigint AS jobs,
-       sum(r.discarded)::bigint AS discarded,
-       sum(r.retryable)::bigint AS retryable,
-       min(r.first_seen)::timestamptz AS first_seen,
-       max(r.last_seen)::timestamptz AS last_seen,
-       sum(r.amount_cents)::bigint AS amount_cents,
-       min(coalesce(r.error, ''))::text AS example,
-       max(r.latest_id)::bigint AS latest_id
-FROM raw r
+SELECT j.kind, coalesce(job_last_error(j.errors), '')::text AS error, coalesce(j.args ->> 'currency', '')::text AS currency,
+       count(*) AS jobs,
+       count(*) FILTER (WHERE j.state = 'discarded') AS discarded,
+       count(*) FILTER (WHERE j.state <> 'discarded') AS retryable,
+       min(coalesce((j.errors[1] ->> 'at')::timestamptz, j.created_at))::timestamptz AS first_seen,
+       max(coalesce((j.errors[cardinality(j.errors)] ->> 'at')::timestamptz, j.created_at))::timestamptz AS last_seen,
+       coalesce(sum((j.args ->> 'amount_cents')::bigint) FILTER (WHERE j.kind = $1::text), 0)::bigint AS amount_cents,
+       max(j.id)::bigint AS latest_id
+FROM river_job j
+WHERE (j.state IN ('discarded', 'retryable') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
 GROUP BY 1, 2, 3
-ORDER BY 4 DESC, 1, 2
-LIMIT $1::int
+ORDER BY 4 DESC
+LIMIT $2::int
 `
 
 type RiverJobFailureGroupsParams struct {
-	MaxRows    int32
 	PayoutKind string
+	MaxRows    int32
 }
 
 type RiverJobFailureGroupsRow struct {
 	Kind        string
-	Pattern     string
+	Error       string
 	Currency    string
 	Jobs        int64
 	Discarded   int64
@@ -217,18 +234,19 @@ type RiverJobFailureGroupsRow struct {
 	FirstSeen   time.Time
 	LastSeen    time.Time
 	AmountCents int64
-	Example     string
 	LatestID    int64
 }
 
-// RiverJobFailureGroups groups the discarded and retryable jobs by kind and by their last
-// error with ids, numbers and addresses masked (job_error_pattern, migration 00006), and by
-// currency, so that the money at stake (the payouts' amounts) is never added across
-// currencies. First and last seen are the times of the first and the last recorded error.
-// The jobs are grouped by their error as it is first, and only the distinct errors are
-// masked: an outage fails thousands of jobs with one message, and masking is the costly part.
+// RiverJobFailureGroups groups the discarded and retryable jobs by kind, by their last error
+// as it is, and by currency, so that the money at stake (the payouts' amounts) is never added
+// across currencies; the most common @max_rows. First and last seen are the times of the
+// first and the last recorded error. The errors are masked (job_error_pattern) apart, by
+// RiverJobErrorPatterns: an outage fails thousands of jobs with one message, and a process
+// masks each message once (operations.Service), masking being the costly part.
+// A scheduled job with errors failed and waits to run again: snoozed while the partner's
+// circuit is open, it is as much a failure as a retryable one.
 func (q *Queries) RiverJobFailureGroups(ctx context.Context, arg RiverJobFailureGroupsParams) ([]RiverJobFailureGroupsRow, error) {
-	rows, err := q.db.Query(ctx, RiverJobFailureGroups, arg.MaxRows, arg.PayoutKind)
+	rows, err := q.db.Query(ctx, RiverJobFailureGroups, arg.PayoutKind, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +256,7 @@ func (q *Queries) RiverJobFailureGroups(ctx context.Context, arg RiverJobFailure
 		var i RiverJobFailureGroupsRow
 		if err := rows.Scan(
 			&i.Kind,
-			&i.Pattern,
+			&i.Error,
 			&i.Currency,
 			&i.Jobs,
 			&i.Discarded,
@@ -246,7 +264,6 @@ func (q *Queries) RiverJobFailureGroups(ctx context.Context, arg RiverJobFailure
 			&i.FirstSeen,
 			&i.LastSeen,
 			&i.AmountCents,
-			&i.Example,
 			&i.LatestID,
 		); err != nil {
 			return nil, err
