@@ -23,6 +23,9 @@ type bench struct {
 	// from the start of the range, then puts what it approved back on hold (resetHeld).
 	heldLo, heldHi int64
 
+	started time.Time
+	hurried string // why the run was cut down, if it was
+
 	seedRows []Row
 	rss      struct{ idle, idleBeforeSignIn, load, hwm float64 }
 }
@@ -68,6 +71,14 @@ func (b *bench) run(ctx context.Context) []Row {
 	if setupErr != nil {
 		fail("setup", "set-up", setupErr)
 		return append(rows["setup"], b.seedRows...)
+	}
+	if took := time.Since(b.started); took > b.set.SetupBudget {
+		b.set.PageBudget /= 2
+		b.set.Reps = max(1, b.set.Reps-1)
+		b.set.JobWait /= 2
+		b.hurried = fmt.Sprintf("Setting up took %s (more than %s, a busy machine): page budget halved to %s, %d repetition(s), jobs waited on for %s.",
+			took.Round(time.Second), b.set.SetupBudget, b.set.PageBudget, b.set.Reps, b.set.JobWait)
+		b.step("%s", b.hurried)
 	}
 
 	if b.want("pages") {
