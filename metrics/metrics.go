@@ -33,6 +33,9 @@ const (
 	OutcomeRefused = "refused"
 	// OutcomeError is an internal error.
 	OutcomeError = "error"
+	// OutcomeNotDone is an item of a bulk action left undone: refused (not approved, say) or
+	// failed; the page says which and why.
+	OutcomeNotDone = "not_done"
 )
 
 // Metrics are the collectors of one process, on its registry.
@@ -60,7 +63,7 @@ func New(reg *prometheus.Registry) *Metrics {
 		}, []string{"route", "method", "status"}),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tally_actions_total",
-			Help: "Reservation actions by action (reserve, approve, reject, cancel, settle) and outcome (success, replay, conflict, refused, error).",
+			Help: "Reservation actions by action (reserve, approve, reject, cancel, settle; bulk_settle counts each reservation) and outcome (success, replay, conflict, refused, error; not_done for a bulk item).",
 		}, []string{"action", "outcome"}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tally_jobs_worked_total",
@@ -110,6 +113,13 @@ func (m *Metrics) Request(route, method string, status int, took time.Duration) 
 // idempotency key had done it already, err the action's error.
 func (m *Metrics) Action(action string, replayed bool, err error) {
 	m.actions.WithLabelValues(action, ActionOutcome(replayed, err)).Inc()
+}
+
+// Items records n items of a bulk action with the same outcome.
+func (m *Metrics) Items(action, outcome string, n int) {
+	if n > 0 {
+		m.actions.WithLabelValues(action, outcome).Add(float64(n))
+	}
 }
 
 // ActionOutcome names the outcome of an action that returned err (replayed: by its

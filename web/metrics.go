@@ -74,3 +74,26 @@ func (b countedBookings) Settle(ctx context.Context, actor reservations.Actor, k
 	b.metrics.Action("settle", out.Replayed, err)
 	return out, err
 }
+
+// SettleMany is reservations.Service.SettleMany, each reservation counted.
+func (b countedBookings) SettleMany(ctx context.Context, actor reservations.Actor, ids []int64) (reservations.BulkResult, error) {
+	res, err := b.Service.SettleMany(ctx, actor, ids)
+	b.bulk(res, err)
+	return res, err
+}
+
+// SettleSlot is reservations.Service.SettleSlot, each reservation counted.
+func (b countedBookings) SettleSlot(ctx context.Context, actor reservations.Actor, slotID int64) (reservations.BulkResult, error) {
+	res, err := b.Service.SettleSlot(ctx, actor, slotID)
+	b.bulk(res, err)
+	return res, err
+}
+
+func (b countedBookings) bulk(res reservations.BulkResult, err error) {
+	if err != nil {
+		b.metrics.Action("bulk_settle", false, err)
+		return
+	}
+	b.metrics.Items("bulk_settle", metrics.OutcomeSuccess, res.Settled)
+	b.metrics.Items("bulk_settle", metrics.OutcomeNotDone, res.Failed)
+}
