@@ -74,42 +74,6 @@ SELECT (SELECT resource_id FROM slots GROUP BY resource_id ORDER BY count(*) DES
        coalesce((SELECT max(id) FROM river_job WHERE state = 'discarded'), (SELECT max(id) FROM river_job), 0),
        (SELECT name FROM customers ORDER BY id LIMIT 1 OFFSET 100);
 
--- name: Analyze
-ANALYZE;
-
--- name: ReservationMaxID
-SELECT coalesce(max(id), 0) FROM reservations;
-
--- name: FinishedJobs
--- TEMPORARY, until `tally seed --finished-jobs N` exists: count finished jobs spread over the
--- last week, as River leaves them: mostly completed notices and payouts, some discarded
--- with their errors (a few causes, for the failure groups), a few cancelled. Their
--- reservations are among the first maxReservation.
-INSERT INTO river_job (state, kind, queue, args, metadata, attempt, max_attempts, priority,
-                       attempted_at, attempted_by, created_at, scheduled_at, finalized_at, errors)
-SELECT st::river_job_state, kind, 'partner', args, jsonb_build_object('reservation_id', rid),
-       CASE WHEN st = 'discarded' THEN maxa ELSE 1 END, maxa, 1,
-       fin - interval '80 milliseconds', ARRAY['bench'], fin - interval '300 milliseconds',
-       fin - interval '300 milliseconds', fin,
-       CASE WHEN st = 'discarded' THEN ARRAY[jsonb_build_object('at', fin, 'attempt', maxa,
-            'error', CASE g % 3 WHEN 0 THEN 'partner /' || path || ': 503 partner outage'
-                                WHEN 1 THEN 'partner /' || path || ': Post "http://partner/' || path || '": context deadline exceeded'
-                                ELSE 'partner /' || path || ': 422 refused: reservation ' || rid || ' unknown' END,
-            'trace', '')] END
-FROM (
-    SELECT g, rid, fin,
-           CASE WHEN g % 100 < 3 THEN 'discarded' WHEN g % 100 = 3 THEN 'cancelled' ELSE 'completed' END AS st,
-           CASE WHEN g % 5 < 3 THEN 'notify_customer' ELSE 'partner_payout' END AS kind,
-           CASE WHEN g % 5 < 3 THEN 'notices' ELSE 'payouts' END AS path,
-           CASE WHEN g % 5 < 3 THEN 5 ELSE 10 END AS maxa,
-           CASE WHEN g % 5 < 3
-                THEN jsonb_build_object('reservation_id', rid, 'event', 'approved', 'customer_email', 'c' || rid || '@example.com')
-                ELSE jsonb_build_object('reservation_id', rid, 'amount_cents', 2428, 'currency', 'EUR') END AS args
-    FROM (SELECT g, 1 + (g * 7919) % $2::bigint AS rid,
-                 now() - (g % 604800) * interval '1 second' - interval '1 minute' AS fin
-          FROM generate_series(1, $1::int) g) base
-) j;
-
 -- name: AnalyzeReservations
 ANALYZE reservations;
 
