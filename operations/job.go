@@ -223,6 +223,9 @@ func (f Filter) Validate() error {
 		if !utf8.ValidString(v.value) || strings.ContainsRune(v.value, 0) {
 			return tally.Errorf(tally.EINVALID, "The %s filter is not text.", v.name)
 		}
+		if strings.ContainsAny(v.value, "\r\n") {
+			return tally.Errorf(tally.EINVALID, "The %s filter is one line of text.", v.name)
+		}
 		if utf8.RuneCountInString(v.value) > v.max {
 			return tally.Errorf(tally.EINVALID, "The %s filter is too long (%d characters at most).", v.name, v.max)
 		}
@@ -249,12 +252,12 @@ func (f Filter) states() []string {
 // named arguments are prefixed so as not to meet River's own (state, after_id, …). Each one
 // has its twin in RiverJobCountMatching (queries/river_jobs.sql), which counts what these
 // list: TestFilterCountsMatchLists holds them to each other. The error text is looked up in
-// the trigram index of job_errors_text (migration 00009) first, then matched error by error;
-// the pattern through its own index (a job with no errors has no pattern).
+// the trigram index of job_errors_text (migration 00009), a job's errors one per line: text
+// of one line (Validate) found there is in one of its errors. The pattern is found through
+// its own index (a job with no errors has no pattern).
 const (
 	whereReservation = `(metadata @> @ops_reservation::jsonb OR args @> @ops_reservation::jsonb)`
-	whereError       = `errors IS NOT NULL AND job_errors_text(errors) ILIKE @ops_error_like::text
-		AND EXISTS (SELECT 1 FROM unnest(errors) AS ops_e WHERE ops_e ->> 'error' ILIKE @ops_error_like::text)`
+	whereError       = `errors IS NOT NULL AND job_errors_text(errors) ILIKE @ops_error_like::text`
 	wherePattern = `errors IS NOT NULL AND job_error_pattern(job_last_error(errors)) = @ops_pattern::text`
 	// River turns one state into an equality only when no Where is given, and a kind is
 	// always an ANY: as equalities, the state and kind fix the leading columns of the

@@ -138,7 +138,7 @@ func TestListNewestFirstWithDetail(t *testing.T) {
 			t.Errorf("cursor %.20q: %v", bad, err)
 		}
 	}
-	for _, f := range []operations.Filter{{States: []string{"lost"}}, {Kind: "a\x00b"}, {Error: "\xff"}, {Pattern: strings.Repeat("é", 201)}} {
+	for _, f := range []operations.Filter{{States: []string{"lost"}}, {Kind: "a\x00b"}, {Error: "\xff"}, {Error: "503\nunavailable"}, {Pattern: strings.Repeat("é", 201)}} {
 		if _, err := e.ops.List(ctx, f, "", 10); tally.ErrorCode(err) != tally.EINVALID {
 			t.Errorf("filter %+v: %v", f, err)
 		}

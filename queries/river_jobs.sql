@@ -95,8 +95,8 @@ FROM unnest(@errors::text[]) AS e (error);
 
 -- RiverJobCountMatching counts, up to @cap, the jobs a console filter matches. It must match
 -- exactly the jobs that the filter's River JobListParams list (operations.Filter): a test
--- holds the two to each other. An error text is found through the trigram index of
--- job_errors_text (migration 00009), then matched error by error; a pattern through its index.
+-- holds the two to each other. An error text (one line) is found through the trigram index of
+-- job_errors_text (migration 00009), a job's errors one per line; a pattern through its index.
 -- name: RiverJobCountMatching :one
 SELECT count(*) FROM (
     SELECT 1 FROM river_job j
@@ -105,8 +105,7 @@ SELECT count(*) FROM (
       AND (sqlc.narg(queue)::text IS NULL OR j.queue = sqlc.narg(queue))
       AND (sqlc.narg(reservation)::jsonb IS NULL OR j.metadata @> sqlc.narg(reservation) OR j.args @> sqlc.narg(reservation))
       AND (sqlc.narg(error_like)::text IS NULL
-           OR j.errors IS NOT NULL AND job_errors_text(j.errors) ILIKE sqlc.narg(error_like)
-              AND EXISTS (SELECT 1 FROM unnest(j.errors) e WHERE e ->> 'error' ILIKE sqlc.narg(error_like)))
+           OR j.errors IS NOT NULL AND job_errors_text(j.errors) ILIKE sqlc.narg(error_like))
       AND (sqlc.narg(pattern)::text IS NULL
            OR j.errors IS NOT NULL AND job_error_pattern(job_last_error(j.errors)) = sqlc.narg(pattern))
       AND (sqlc.narg(attempted_before)::timestamptz IS NULL OR j.attempted_at < sqlc.narg(attempted_before))

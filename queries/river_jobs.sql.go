@@ -90,8 +90,7 @@ SELECT count(*) FROM (
       AND ($3::text IS NULL OR j.queue = $3)
       AND ($4::jsonb IS NULL OR j.metadata @> $4 OR j.args @> $4)
       AND ($5::text IS NULL
-           OR j.errors IS NOT NULL AND job_errors_text(j.errors) ILIKE $5
-              AND EXISTS (SELECT 1 FROM unnest(j.errors) e WHERE e ->> 'error' ILIKE $5))
+           OR j.errors IS NOT NULL AND job_errors_text(j.errors) ILIKE $5)
       AND ($6::text IS NULL
            OR j.errors IS NOT NULL AND job_error_pattern(job_last_error(j.errors)) = $6)
       AND ($7::timestamptz IS NULL OR j.attempted_at < $7)
@@ -112,8 +111,8 @@ type RiverJobCountMatchingParams struct {
 
 // RiverJobCountMatching counts, up to @cap, the jobs a console filter matches. It must match
 // exactly the jobs that the filter's River JobListParams list (operations.Filter): a test
-// holds the two to each other. An error text is found through the trigram index of
-// job_errors_text (migration 00009), then matched error by error; a pattern through its index.
+// holds the two to each other. An error text (one line) is found through the trigram index of
+// job_errors_text (migration 00009), a job's errors one per line; a pattern through its index.
 func (q *Queries) RiverJobCountMatching(ctx context.Context, arg RiverJobCountMatchingParams) (int64, error) {
 	row := q.db.QueryRow(ctx, RiverJobCountMatching,
 		arg.States,
