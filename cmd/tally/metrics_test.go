@@ -66,6 +66,41 @@ func TestWorkerServesMetrics(t *testing.T) {
 	}
 }
 
+// `tally serve` answers /metrics on the console's address, without sign-in: the console's
+// requests and the jobs its workers run, on one registry.
+func TestServeServesMetrics(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	sim := startPartner(t)
+	p := start(t, []string{"DATABASE_URL=" + pool.Config().ConnString(), "TALLY_PARTNER_URL=" + sim.url}, "serve", "-addr", "127.0.0.1:0")
+	base := p.waitOutput(t, regexp.MustCompile(`Tally is running at (\S+)`), 60*time.Second)
+
+	if status, _ := get(t, base+"/healthz"); status != http.StatusOK {
+		t.Fatalf("GET /healthz: %d", status)
+	}
+	id := insertPayout(t, pool, 302)
+	waitJob(t, pool, id, 30*time.Second, "completed", inState(rivertype.JobStateCompleted))
+	healthz := `tally_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}`
+	completed := `tally_jobs_worked_total{kind="partner_payout",outcome="completed"}`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body := get(t, base+"/metrics")
+		if status != http.StatusOK {
+			t.Fatalf("GET /metrics: %d", status)
+		}
+		checks, _ := sample(body, healthz)
+		payouts, _ := sample(body, completed)
+		_, pool := sample(body, "tally_db_pool_max_connections")
+		if checks >= 1 && payouts == 1 && pool {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve's /metrics: %s %v, %s %v, pool stats %v", healthz, checks, completed, payouts, pool)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	res, err := http.Get(url)
