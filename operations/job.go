@@ -258,7 +258,7 @@ func (f Filter) states() []string {
 const (
 	whereReservation = `(metadata @> @ops_reservation::jsonb OR args @> @ops_reservation::jsonb)`
 	whereError       = `errors IS NOT NULL AND job_errors_text(errors) ILIKE @ops_error_like::text`
-	wherePattern = `errors IS NOT NULL AND job_error_pattern(job_last_error(errors)) = @ops_pattern::text`
+	wherePattern     = `errors IS NOT NULL AND job_error_pattern(job_last_error(errors)) = @ops_pattern::text`
 	// River turns one state into an equality only when no Where is given, and a kind is
 	// always an ANY: as equalities, the state and kind fix the leading columns of the
 	// (state, kind, finalized_at, id) index, which then gives the list in its order.
