@@ -25,6 +25,40 @@ func (q *Queries) CustomerGet(ctx context.Context, id int64) (Customer, error) {
 	return i, err
 }
 
+const CustomerIDsMatching = `-- name: CustomerIDsMatching :many
+SELECT id FROM customers
+WHERE name ILIKE '%' || $1::text || '%' OR email ILIKE '%' || $1::text || '%'
+LIMIT $2
+`
+
+type CustomerIDsMatchingParams struct {
+	Search   string
+	RowLimit int32
+}
+
+// CustomerIDsMatching finds, up to @row_limit, the customers whose name or email holds
+// @search, through the trigram indexes (migration 00008): the reservations list's search
+// starts from them, and a search that matches nobody ends here.
+func (q *Queries) CustomerIDsMatching(ctx context.Context, arg CustomerIDsMatchingParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, CustomerIDsMatching, arg.Search, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const CustomerInsert = `-- name: CustomerInsert :one
 INSERT INTO customers (name, email) VALUES ($1, $2) RETURNING id, name, email, created_at
 `

@@ -174,6 +174,12 @@ type Reservation struct {
 	UpdatedAt     time.Time
 }
 
+type ReservationCount struct {
+	ResourceID   int64
+	Status       string
+	Reservations int64
+}
+
 type Resource struct {
 	ID        int64
 	Name      string

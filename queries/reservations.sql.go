@@ -90,38 +90,28 @@ func (q *Queries) ReservationCancel(ctx context.Context, arg ReservationCancelPa
 	return i, err
 }
 
-const ReservationCountBudget = `-- name: ReservationCountBudget :exec
-SELECT set_config('statement_timeout', $1::text, true)
-`
-
-// ReservationCountBudget bounds the statements of the rest of the transaction (the counts
-// status by status) to @milliseconds: past it, the page says less rather than keep staff
-// waiting.
-func (q *Queries) ReservationCountBudget(ctx context.Context, milliseconds string) error {
-	_, err := q.db.Exec(ctx, ReservationCountBudget, milliseconds)
-	return err
-}
-
 const ReservationCountByStatus = `-- name: ReservationCountByStatus :many
-
 SELECT capped.status, count(*) AS reservations
 FROM (
     SELECT r.status
     FROM reservations r
     LEFT JOIN slots s ON s.id = r.slot_id
-    LEFT JOIN customers c ON c.id = r.customer_id
     WHERE ($1::bigint IS NULL OR r.slot_id = $1)
       AND ($2::bigint IS NULL OR s.resource_id = $2)
       AND ($3::bigint IS NULL OR r.customer_id = $3)
       AND ($4::timestamptz IS NULL OR s.starts_at >= $4)
       AND ($5::timestamptz IS NULL OR s.starts_at < $5)
-      AND ($6::text IS NULL OR c.name ILIKE '%' || $6 || '%'
-           OR c.email ILIKE '%' || $6 || '%'
-           OR ($7::bigint IS NOT NULL AND r.id = $7))
-      AND ($8::bigint IS NULL OR r.id = $8)
-  AND (NOT $9::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-    LIMIT $10
+      AND ($6::text IS NULL
+           OR $7::bigint[] IS NOT NULL AND r.id = ANY($7::bigint[])
+               OR $7::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+              WHERE m.name ILIKE '%' || $6 || '%' OR m.email ILIKE '%' || $6 || '%')
+           OR $8::bigint IS NOT NULL AND r.id = $8)
+      AND ($9::bigint IS NULL OR r.id = $9)
+      AND (NOT $10::boolean
+           OR $11::bigint[] IS NOT NULL AND r.id = ANY($11::bigint[])
+           OR $11::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+              WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+    LIMIT $12
 ) capped
 GROUP BY capped.status
 `
@@ -133,9 +123,11 @@ type ReservationCountByStatusParams struct {
 	StartsFrom    *time.Time
 	StartsBefore  *time.Time
 	Search        *string
+	FoundIds      []int64
 	SearchID      *int64
 	ID            *int64
 	PayoutProblem bool
+	PayoutIds     []int64
 	Cap           int32
 }
 
@@ -144,11 +136,9 @@ type ReservationCountByStatusRow struct {
 	Reservations int64
 }
 
-// Counting a million rows exactly takes a few hundred milliseconds, and the list only needs
-// to say "more than 10,000" or, unfiltered, "about 312,000". So the counts stop at @cap rows.
 // ReservationCountByStatus counts the first @cap reservations the list's filters match
-// (whatever their status), by status: exact whenever fewer match, which is the common case
-// of a filtered list. The joins are LEFT so that the planner drops those no filter needs.
+// (whatever their status), by status. The join to slots is LEFT so that the planner drops it
+// when no filter needs it.
 func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationCountByStatusParams) ([]ReservationCountByStatusRow, error) {
 	rows, err := q.db.Query(ctx, ReservationCountByStatus,
 		arg.SlotID,
@@ -157,9 +147,11 @@ func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationC
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.Cap,
 	)
 	if err != nil {
@@ -188,22 +180,25 @@ SELECT st.status::text AS status, (
           AND ($1::bigint IS NULL OR r.slot_id = $1)
           AND ($2::bigint IS NULL OR r.customer_id = $2)
           AND ($3::bigint IS NULL OR r.id = $3)
-  AND (NOT $4::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-          AND ($5::bigint IS NULL AND $6::timestamptz IS NULL AND $7::timestamptz IS NULL
+          AND (NOT $4::boolean
+               OR $5::bigint[] IS NOT NULL AND r.id = ANY($5::bigint[])
+               OR $5::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+                  WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+          AND ($6::bigint IS NULL AND $7::timestamptz IS NULL AND $8::timestamptz IS NULL
                OR r.slot_id IN (
                    SELECT s.id FROM slots s
-                   WHERE ($5::bigint IS NULL OR s.resource_id = $5)
-                     AND ($6::timestamptz IS NULL OR s.starts_at >= $6)
-                     AND ($7::timestamptz IS NULL OR s.starts_at < $7)))
-          AND ($8::text IS NULL
-               OR ($9::bigint IS NOT NULL AND r.id = $9)
-               OR r.customer_id IN (SELECT c.id FROM customers c
-                                    WHERE c.name ILIKE '%' || $8 || '%' OR c.email ILIKE '%' || $8 || '%'))
-        LIMIT $10
+                   WHERE ($6::bigint IS NULL OR s.resource_id = $6)
+                     AND ($7::timestamptz IS NULL OR s.starts_at >= $7)
+                     AND ($8::timestamptz IS NULL OR s.starts_at < $8)))
+          AND ($9::text IS NULL
+               OR $10::bigint[] IS NOT NULL AND r.id = ANY($10::bigint[])
+                       OR $10::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+                  WHERE m.name ILIKE '%' || $9 || '%' OR m.email ILIKE '%' || $9 || '%')
+               OR $11::bigint IS NOT NULL AND r.id = $11)
+        LIMIT $12
     ) capped
 )::bigint AS reservations
-FROM unnest($11::text[]) AS st(status)
+FROM unnest($13::text[]) AS st(status)
 `
 
 type ReservationCountEachStatusParams struct {
@@ -211,10 +206,12 @@ type ReservationCountEachStatusParams struct {
 	CustomerID    *int64
 	ID            *int64
 	PayoutProblem bool
+	PayoutIds     []int64
 	ResourceID    *int64
 	StartsFrom    *time.Time
 	StartsBefore  *time.Time
 	Search        *string
+	FoundIds      []int64
 	SearchID      *int64
 	Cap           int32
 	Statuses      []string
@@ -225,20 +222,23 @@ type ReservationCountEachStatusRow struct {
 	Reservations int64
 }
 
-// ReservationCountEachStatus counts, status by status, up to @cap reservations each: for
-// when more than @cap match in all. Each status walks its own index ((status, id), or
-// (slot_id, status) for a slot) and stops at @cap; slots and customers are reached only
-// through semi-joins when a filter needs them.
+// ReservationCountEachStatus counts, status by status, up to @cap reservations each. The tabs
+// no longer use it (past the cap they say "more than" or nothing, rather than keep staff
+// waiting); the query catalogue still offers it. Each status walks its own index ((status, id), (slot_id,
+// status), or a customer's reservations with their status) and stops at @cap; slots are
+// reached only through a semi-join when a filter needs them.
 func (q *Queries) ReservationCountEachStatus(ctx context.Context, arg ReservationCountEachStatusParams) ([]ReservationCountEachStatusRow, error) {
 	rows, err := q.db.Query(ctx, ReservationCountEachStatus,
 		arg.SlotID,
 		arg.CustomerID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.ResourceID,
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.Cap,
 		arg.Statuses,
@@ -250,6 +250,45 @@ func (q *Queries) ReservationCountEachStatus(ctx context.Context, arg Reservatio
 	items := []ReservationCountEachStatusRow{}
 	for rows.Next() {
 		var i ReservationCountEachStatusRow
+		if err := rows.Scan(&i.Status, &i.Reservations); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationCountTracked = `-- name: ReservationCountTracked :many
+
+SELECT status, sum(reservations)::bigint AS reservations
+FROM reservation_counts
+WHERE $1::bigint IS NULL OR resource_id = $1
+GROUP BY status
+`
+
+type ReservationCountTrackedRow struct {
+	Status       string
+	Reservations int64
+}
+
+// The status tabs count the reservations the other filters match, whatever their status.
+// Without a filter, or by resource alone, they read the counts kept by migration 00008's
+// triggers (ReservationCountTracked). Otherwise they count up to @cap rows, which is exact
+// whenever fewer match, the common case of a filtered list.
+// ReservationCountTracked sums the kept counts of every resource or of one: exact, and a few
+// dozen rows to read whatever the size of the table.
+func (q *Queries) ReservationCountTracked(ctx context.Context, resourceID *int64) ([]ReservationCountTrackedRow, error) {
+	rows, err := q.db.Query(ctx, ReservationCountTracked, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationCountTrackedRow{}
+	for rows.Next() {
+		var i ReservationCountTrackedRow
 		if err := rows.Scan(&i.Status, &i.Reservations); err != nil {
 			return nil, err
 		}
@@ -342,7 +381,8 @@ type ReservationEstimateByStatusRow struct {
 
 // ReservationEstimateByStatus is the planner's idea of how many reservations have each
 // status: the table's row estimate times each status's share in its statistics. Empty until
-// the table has been analysed.
+// the table has been analysed. The tabs no longer use it (ReservationCountTracked is exact
+// and cheaper); the query catalogue still offers it, to compare with the kept counts.
 func (q *Queries) ReservationEstimateByStatus(ctx context.Context) ([]ReservationEstimateByStatusRow, error) {
 	rows, err := q.db.Query(ctx, ReservationEstimateByStatus)
 	if err != nil {
@@ -540,15 +580,19 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL OR (r.amount_cents, r.id) > ($12::bigint, $11))
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL OR (r.amount_cents, r.id) > ($14::bigint, $13))
 ORDER BY r.amount_cents ASC, r.id ASC
-LIMIT $13
+LIMIT $15
 `
 
 type ReservationListByAmountAscParams struct {
@@ -559,9 +603,11 @@ type ReservationListByAmountAscParams struct {
 	StartsFrom       *time.Time
 	StartsBefore     *time.Time
 	Search           *string
+	FoundIds         []int64
 	SearchID         *int64
 	ID               *int64
 	PayoutProblem    bool
+	PayoutIds        []int64
 	AfterID          *int64
 	AfterAmountCents *int64
 	RowLimit         int32
@@ -584,9 +630,11 @@ func (q *Queries) ReservationListByAmountAsc(ctx context.Context, arg Reservatio
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.AfterID,
 		arg.AfterAmountCents,
 		arg.RowLimit,
@@ -644,15 +692,19 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL OR (r.amount_cents, r.id) < ($12::bigint, $11))
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL OR (r.amount_cents, r.id) < ($14::bigint, $13))
 ORDER BY r.amount_cents DESC, r.id DESC
-LIMIT $13
+LIMIT $15
 `
 
 type ReservationListByAmountDescParams struct {
@@ -663,9 +715,11 @@ type ReservationListByAmountDescParams struct {
 	StartsFrom        *time.Time
 	StartsBefore      *time.Time
 	Search            *string
+	FoundIds          []int64
 	SearchID          *int64
 	ID                *int64
 	PayoutProblem     bool
+	PayoutIds         []int64
 	BeforeID          *int64
 	BeforeAmountCents *int64
 	RowLimit          int32
@@ -688,9 +742,11 @@ func (q *Queries) ReservationListByAmountDesc(ctx context.Context, arg Reservati
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.BeforeID,
 		arg.BeforeAmountCents,
 		arg.RowLimit,
@@ -748,16 +804,20 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL
-       OR c.name >= $12::text AND (c.name, r.id) > ($12, $11))
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL
+       OR c.name >= $14::text AND (c.name, r.id) > ($14, $13))
 ORDER BY c.name ASC, r.id ASC
-LIMIT $13
+LIMIT $15
 `
 
 type ReservationListByCustomerAscParams struct {
@@ -768,9 +828,11 @@ type ReservationListByCustomerAscParams struct {
 	StartsFrom        *time.Time
 	StartsBefore      *time.Time
 	Search            *string
+	FoundIds          []int64
 	SearchID          *int64
 	ID                *int64
 	PayoutProblem     bool
+	PayoutIds         []int64
 	AfterID           *int64
 	AfterCustomerName *string
 	RowLimit          int32
@@ -793,9 +855,11 @@ func (q *Queries) ReservationListByCustomerAsc(ctx context.Context, arg Reservat
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.AfterID,
 		arg.AfterCustomerName,
 		arg.RowLimit,
@@ -853,16 +917,20 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL
-       OR c.name <= $12::text AND (c.name, r.id) < ($12, $11))
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL
+       OR c.name <= $14::text AND (c.name, r.id) < ($14, $13))
 ORDER BY c.name DESC, r.id DESC
-LIMIT $13
+LIMIT $15
 `
 
 type ReservationListByCustomerDescParams struct {
@@ -873,9 +941,11 @@ type ReservationListByCustomerDescParams struct {
 	StartsFrom         *time.Time
 	StartsBefore       *time.Time
 	Search             *string
+	FoundIds           []int64
 	SearchID           *int64
 	ID                 *int64
 	PayoutProblem      bool
+	PayoutIds          []int64
 	BeforeID           *int64
 	BeforeCustomerName *string
 	RowLimit           int32
@@ -898,9 +968,11 @@ func (q *Queries) ReservationListByCustomerDesc(ctx context.Context, arg Reserva
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.BeforeID,
 		arg.BeforeCustomerName,
 		arg.RowLimit,
@@ -1021,16 +1093,20 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL
-       OR s.starts_at >= $12::timestamptz AND (s.starts_at, r.id) > ($12, $11))
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL
+       OR s.starts_at >= $14::timestamptz AND (s.starts_at, r.id) > ($14, $13))
 ORDER BY s.starts_at ASC, r.id ASC
-LIMIT $13
+LIMIT $15
 `
 
 type ReservationListBySlotAscParams struct {
@@ -1041,9 +1117,11 @@ type ReservationListBySlotAscParams struct {
 	StartsFrom    *time.Time
 	StartsBefore  *time.Time
 	Search        *string
+	FoundIds      []int64
 	SearchID      *int64
 	ID            *int64
 	PayoutProblem bool
+	PayoutIds     []int64
 	AfterID       *int64
 	AfterStartsAt *time.Time
 	RowLimit      int32
@@ -1066,9 +1144,11 @@ func (q *Queries) ReservationListBySlotAsc(ctx context.Context, arg ReservationL
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.AfterID,
 		arg.AfterStartsAt,
 		arg.RowLimit,
@@ -1126,16 +1206,20 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL
-       OR s.starts_at <= $12::timestamptz AND (s.starts_at, r.id) < ($12, $11))
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL
+       OR s.starts_at <= $14::timestamptz AND (s.starts_at, r.id) < ($14, $13))
 ORDER BY s.starts_at DESC, r.id DESC
-LIMIT $13
+LIMIT $15
 `
 
 type ReservationListBySlotDescParams struct {
@@ -1146,9 +1230,11 @@ type ReservationListBySlotDescParams struct {
 	StartsFrom     *time.Time
 	StartsBefore   *time.Time
 	Search         *string
+	FoundIds       []int64
 	SearchID       *int64
 	ID             *int64
 	PayoutProblem  bool
+	PayoutIds      []int64
 	BeforeID       *int64
 	BeforeStartsAt *time.Time
 	RowLimit       int32
@@ -1171,9 +1257,11 @@ func (q *Queries) ReservationListBySlotDesc(ctx context.Context, arg Reservation
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.BeforeID,
 		arg.BeforeStartsAt,
 		arg.RowLimit,
@@ -1231,15 +1319,19 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL OR (r.status, r.id) > ($12::text, $11))
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL OR (r.status, r.id) > ($14::text, $13))
 ORDER BY r.status ASC, r.id ASC
-LIMIT $13
+LIMIT $15
 `
 
 type ReservationListByStatusAscParams struct {
@@ -1250,9 +1342,11 @@ type ReservationListByStatusAscParams struct {
 	StartsFrom     *time.Time
 	StartsBefore   *time.Time
 	Search         *string
+	FoundIds       []int64
 	SearchID       *int64
 	ID             *int64
 	PayoutProblem  bool
+	PayoutIds      []int64
 	AfterID        *int64
 	AfterStatusKey *string
 	RowLimit       int32
@@ -1275,9 +1369,11 @@ func (q *Queries) ReservationListByStatusAsc(ctx context.Context, arg Reservatio
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.AfterID,
 		arg.AfterStatusKey,
 		arg.RowLimit,
@@ -1335,15 +1431,19 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL OR (r.status, r.id) < ($12::text, $11))
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL OR (r.status, r.id) < ($14::text, $13))
 ORDER BY r.status DESC, r.id DESC
-LIMIT $13
+LIMIT $15
 `
 
 type ReservationListByStatusDescParams struct {
@@ -1354,9 +1454,11 @@ type ReservationListByStatusDescParams struct {
 	StartsFrom      *time.Time
 	StartsBefore    *time.Time
 	Search          *string
+	FoundIds        []int64
 	SearchID        *int64
 	ID              *int64
 	PayoutProblem   bool
+	PayoutIds       []int64
 	BeforeID        *int64
 	BeforeStatusKey *string
 	RowLimit        int32
@@ -1379,9 +1481,11 @@ func (q *Queries) ReservationListByStatusDesc(ctx context.Context, arg Reservati
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.BeforeID,
 		arg.BeforeStatusKey,
 		arg.RowLimit,
@@ -1440,15 +1544,19 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL OR r.id < $11)
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL OR r.id < $13)
 ORDER BY r.id DESC
-LIMIT $12
+LIMIT $14
 `
 
 type ReservationListNewestParams struct {
@@ -1459,9 +1567,11 @@ type ReservationListNewestParams struct {
 	StartsFrom    *time.Time
 	StartsBefore  *time.Time
 	Search        *string
+	FoundIds      []int64
 	SearchID      *int64
 	ID            *int64
 	PayoutProblem bool
+	PayoutIds     []int64
 	BeforeID      *int64
 	RowLimit      int32
 }
@@ -1475,9 +1585,17 @@ type ReservationListNewestRow struct {
 }
 
 // The list. Every filter is optional (NULL = any). A search matches the customer's name or
-// email, or, when it is a number (@search_id), the reservation's id; the id is asked for only
-// then, so that a search for a name leaves the customers' condition to the customers table
-// alone, and the planner can start from the few customers that match.
+// email, or, when it is a number (@search_id), the reservation's id. The caller finds the
+// matching customers first (CustomerIDsMatching, through the trigram indexes), and a search
+// that matches nobody reads nothing more. Then it reads their reservations' ids
+// (ReservationsOfCustomers) and passes them as @found_ids: the list fetches them by primary
+// key, in id order where it sorts by id, and never walks the table looking for a few. Only
+// when they are too many (matches are then dense) is the search given as text alone
+// (@found_ids NULL), matched in a subquery while the list walks its order. The payout filter works
+// alike: @payout_ids are the reservations whose payout is failing, found first; NULL to
+// match them in a subquery. These alternatives are chosen by parameters that are either NULL
+// or not, which the planner folds away: each list and count is planned for its parameters
+// (plan_cache_mode force_custom_plan, ReservationReadSettings), never as a generic plan.
 //
 // Each sort has two queries, ascending and descending, with keyset pagination on (sort key,
 // id): a page is the rows after the cursor in its own direction, and the page before a cursor
@@ -1494,9 +1612,11 @@ func (q *Queries) ReservationListNewest(ctx context.Context, arg ReservationList
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.BeforeID,
 		arg.RowLimit,
 	)
@@ -1553,15 +1673,19 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($4::bigint IS NULL OR r.customer_id = $4)
   AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
-  AND ($7::text IS NULL OR c.name ILIKE '%' || $7 || '%'
-       OR c.email ILIKE '%' || $7 || '%'
-       OR ($8::bigint IS NOT NULL AND r.id = $8))
-  AND ($9::bigint IS NULL OR r.id = $9)
-  AND (NOT $10::boolean OR r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-       WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-  AND ($11::bigint IS NULL OR r.id > $11)
+  AND ($7::text IS NULL
+       OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $9::bigint IS NOT NULL AND r.id = $9)
+  AND ($10::bigint IS NULL OR r.id = $10)
+  AND (NOT $11::boolean
+       OR $12::bigint[] IS NOT NULL AND r.id = ANY($12::bigint[])
+       OR $12::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+          WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+  AND ($13::bigint IS NULL OR r.id > $13)
 ORDER BY r.id ASC
-LIMIT $12
+LIMIT $14
 `
 
 type ReservationListOldestParams struct {
@@ -1572,9 +1696,11 @@ type ReservationListOldestParams struct {
 	StartsFrom    *time.Time
 	StartsBefore  *time.Time
 	Search        *string
+	FoundIds      []int64
 	SearchID      *int64
 	ID            *int64
 	PayoutProblem bool
+	PayoutIds     []int64
 	AfterID       *int64
 	RowLimit      int32
 }
@@ -1596,9 +1722,11 @@ func (q *Queries) ReservationListOldest(ctx context.Context, arg ReservationList
 		arg.StartsFrom,
 		arg.StartsBefore,
 		arg.Search,
+		arg.FoundIds,
 		arg.SearchID,
 		arg.ID,
 		arg.PayoutProblem,
+		arg.PayoutIds,
 		arg.AfterID,
 		arg.RowLimit,
 	)
@@ -1679,6 +1807,48 @@ func (q *Queries) ReservationLockApprovedOfSlot(ctx context.Context, arg Reserva
 	return items, nil
 }
 
+const ReservationPayoutProblemIDs = `-- name: ReservationPayoutProblemIDs :many
+SELECT DISTINCT (j.args->>'reservation_id')::bigint AS reservation_id
+FROM river_job j
+WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
+LIMIT $1
+`
+
+// ReservationPayoutProblemIDs lists, up to @row_limit, the reservations whose payout is
+// failing or was cancelled, for the list's payout filter to fetch by id rather than test
+// every reservation against the jobs. The same condition as the list's subquery.
+func (q *Queries) ReservationPayoutProblemIDs(ctx context.Context, rowLimit int32) ([]int64, error) {
+	rows, err := q.db.Query(ctx, ReservationPayoutProblemIDs, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var reservation_id int64
+		if err := rows.Scan(&reservation_id); err != nil {
+			return nil, err
+		}
+		items = append(items, reservation_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationReadSettings = `-- name: ReservationReadSettings :exec
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)
+`
+
+// ReservationReadSettings makes the rest of a read-only transaction plan each statement for
+// its parameters, and without JIT: the list's optional filters fold away only in a plan made
+// for their values, and JIT would compile for longer than these queries run.
+func (q *Queries) ReservationReadSettings(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, ReservationReadSettings)
+	return err
+}
+
 const ReservationReject = `-- name: ReservationReject :one
 UPDATE reservations
 SET status = 'rejected', closed_by = $1, closed_at = now(), version = version + 1, updated_at = now()
@@ -1757,15 +1927,24 @@ func (q *Queries) ReservationSettle(ctx context.Context, arg ReservationSettlePa
 
 const ReservationStatsSince = `-- name: ReservationStatsSince :many
 SELECT
-    currency,
-    count(*) FILTER (WHERE status = 'held' AND created_at >= $1::timestamptz) AS held,
-    count(*) FILTER (WHERE approved_at >= $1::timestamptz) AS approved,
-    count(*) FILTER (WHERE settled_at >= $1::timestamptz) AS settled,
-    coalesce(sum(amount_cents) FILTER (WHERE settled_at >= $1::timestamptz), 0)::bigint AS settled_cents
-FROM reservations
-WHERE created_at >= $1::timestamptz OR approved_at >= $1::timestamptz OR settled_at >= $1::timestamptz
-GROUP BY currency
-ORDER BY currency
+    d.currency,
+    sum(d.held)::bigint AS held,
+    sum(d.approved)::bigint AS approved,
+    sum(d.settled)::bigint AS settled,
+    sum(d.settled_cents)::bigint AS settled_cents
+FROM (
+    SELECT currency, count(*) AS held, 0 AS approved, 0 AS settled, 0 AS settled_cents
+    FROM reservations WHERE created_at >= $1::timestamptz AND status = 'held' GROUP BY currency
+    UNION ALL
+    SELECT currency, 0, count(*), 0, 0
+    FROM reservations WHERE approved_at >= $1::timestamptz GROUP BY currency
+    UNION ALL
+    -- Only a settled reservation has settled_at; saying so lets the partial index serve it.
+    SELECT currency, 0, 0, count(*), sum(amount_cents)
+    FROM reservations WHERE settled_at >= $1::timestamptz AND status = 'settled' GROUP BY currency
+) d
+GROUP BY d.currency
+ORDER BY d.currency
 `
 
 type ReservationStatsSinceRow struct {
@@ -1777,7 +1956,9 @@ type ReservationStatsSinceRow struct {
 }
 
 // ReservationStatsSince counts today's work per currency: amounts in different currencies
-// are never added together.
+// are never added together. Three index range scans, one per moment (made, approved,
+// settled), each reading only today's rows; an OR across the three columns would read the
+// whole table.
 func (q *Queries) ReservationStatsSince(ctx context.Context, since time.Time) ([]ReservationStatsSinceRow, error) {
 	rows, err := q.db.Query(ctx, ReservationStatsSince, since)
 	if err != nil {
@@ -1794,6 +1975,48 @@ func (q *Queries) ReservationStatsSince(ctx context.Context, since time.Time) ([
 			&i.Settled,
 			&i.SettledCents,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ReservationsOfCustomers = `-- name: ReservationsOfCustomers :many
+SELECT r.id, r.status
+FROM unnest($1::bigint[]) AS c (id)
+JOIN reservations r ON r.customer_id = c.id
+LIMIT $2
+`
+
+type ReservationsOfCustomersParams struct {
+	CustomerIds []int64
+	RowLimit    int32
+}
+
+type ReservationsOfCustomersRow struct {
+	ID     int64
+	Status string
+}
+
+// ReservationsOfCustomers lists, up to @row_limit, the ids and statuses of the given
+// customers' reservations, customer by customer from their index alone: what a search found.
+// A join rather than customer_id = ANY(…): the planner weighs each element of an array
+// against the column's statistics, which for thousands of customers takes longer than the
+// scan.
+func (q *Queries) ReservationsOfCustomers(ctx context.Context, arg ReservationsOfCustomersParams) ([]ReservationsOfCustomersRow, error) {
+	rows, err := q.db.Query(ctx, ReservationsOfCustomers, arg.CustomerIds, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationsOfCustomersRow{}
+	for rows.Next() {
+		var i ReservationsOfCustomersRow
+		if err := rows.Scan(&i.ID, &i.Status); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

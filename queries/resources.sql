@@ -7,3 +7,8 @@ ORDER BY r.name;
 
 -- name: ResourceInsert :one
 INSERT INTO resources (name, kind) VALUES ($1, $2) RETURNING *;
+
+-- ResourceNames lists every resource by name: the list's resource filter, which needs
+-- nothing of their slots.
+-- name: ResourceNames :many
+SELECT id, name FROM resources ORDER BY name;

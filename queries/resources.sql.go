@@ -76,3 +76,34 @@ func (q *Queries) ResourceList(ctx context.Context) ([]ResourceListRow, error) {
 	}
 	return items, nil
 }
+
+const ResourceNames = `-- name: ResourceNames :many
+SELECT id, name FROM resources ORDER BY name
+`
+
+type ResourceNamesRow struct {
+	ID   int64
+	Name string
+}
+
+// ResourceNames lists every resource by name: the list's resource filter, which needs
+// nothing of their slots.
+func (q *Queries) ResourceNames(ctx context.Context) ([]ResourceNamesRow, error) {
+	rows, err := q.db.Query(ctx, ResourceNames)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ResourceNamesRow{}
+	for rows.Next() {
+		var i ResourceNamesRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

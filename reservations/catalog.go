@@ -55,6 +55,17 @@ func (s *Service) Resources(ctx context.Context) ([]Resource, error) {
 	return out, err
 }
 
+// ResourceNames returns every resource by name, with its id and name only (the list's
+// resource filter).
+func (s *Service) ResourceNames(ctx context.Context) ([]Resource, error) {
+	rows, err := s.q.ResourceNames(ctx)
+	out := make([]Resource, len(rows))
+	for i, r := range rows {
+		out[i] = Resource{ID: r.ID, Name: r.Name}
+	}
+	return out, err
+}
+
 // Customer is someone reservations are made for.
 type Customer struct {
 	ID    int64

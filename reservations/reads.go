@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"tally"
 	"tally/audit"
@@ -182,34 +181,170 @@ func parseCursor(key SortKey, s string) (*cursor, error) {
 // List returns one page of the reservations that f matches, sorted and keyset-paginated as
 // p asks.
 func (s *Service) List(ctx context.Context, f Filter, p PageRequest) (Page, error) {
+	page, _, err := s.browse(ctx, f, p, false)
+	return page, err
+}
+
+// Browse returns one page of the reservations that f matches, as List, and their counts per
+// status, as CountByStatus: one read-only transaction, and the search's customers looked up
+// once for both.
+func (s *Service) Browse(ctx context.Context, f Filter, p PageRequest) (Page, StatusCounts, error) {
+	return s.browse(ctx, f, p, true)
+}
+
+func (s *Service) browse(ctx context.Context, f Filter, p PageRequest, count bool) (Page, StatusCounts, error) {
+	var page Page
+	var counts StatusCounts
 	if p.Limit <= 0 {
-		return Page{}, tally.Errorf(tally.EINVALID, "A page holds at least one reservation.")
+		return page, counts, tally.Errorf(tally.EINVALID, "A page holds at least one reservation.")
 	}
+	var after, before *cursor
+	var err error
 	if p.Before != "" {
-		before, err := parseCursor(p.Order.Key, p.Before)
-		if err != nil {
-			return Page{}, err
+		if before, err = parseCursor(p.Order.Key, p.Before); err != nil {
+			return page, counts, err
 		}
-		rows, err := s.listAfter(ctx, f, Order{Key: p.Order.Key, Desc: !p.Order.Desc}, before, p.Limit+1)
+	} else if p.After != "" {
+		if after, err = parseCursor(p.Order.Key, p.After); err != nil {
+			return page, counts, err
+		}
+	}
+	err = s.read(ctx, func(q *queries.Queries) error {
+		lk, err := lookUp(ctx, q, f)
+		if err != nil {
+			return err
+		}
+		if page, err = listPage(ctx, q, f, lk, p, after, before); err != nil {
+			return err
+		}
+		if count {
+			counts, err = countByStatus(ctx, q, f, lk)
+		}
+		return err
+	})
+	return page, counts, err
+}
+
+// read runs fn in a read-only transaction whose statements are planned for their parameters
+// (ReservationReadSettings).
+func (s *Service) read(ctx context.Context, fn func(q *queries.Queries) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only: nothing to keep
+	q := s.q.WithTx(tx)
+	if err := q.ReservationReadSettings(ctx); err != nil {
+		return err
+	}
+	return fn(q) // rolled back: a read has nothing to keep, and a count past its budget aborted it
+}
+
+// searchCustomersMax is how many customers a search may find and still be looked up by id.
+// A search that finds more is broad: the list walks its order and meets matches soon, with
+// the search matched in the query itself.
+const searchCustomersMax = 5000
+
+// searchFoundMax is how many reservations of the customers a search found are fetched by id.
+// Above it, matches are dense enough for the list to walk its order and meet a page of them
+// soon.
+const searchFoundMax = 20_000
+
+// payoutIDsMax is how many reservations with a failing payout the payout filter fetches by
+// id; past it, they are matched in the query itself.
+const payoutIDsMax = 10_000
+
+// lookup is what a filter's search and payout filter found before the list is read: the
+// parameters that say how the list and its counts meet them.
+type lookup struct {
+	// foundIDs are the reservations the search matches, the id it names included; nil when
+	// there is no search, or it matches too many to pass (then matched as text).
+	foundIDs []int64
+	// found counts, per status, the reservations of the customers the search matched: all
+	// of them when foundIDs is set, the first searchFoundMax+1 otherwise.
+	found map[string]int64
+	// searchID is the reservation id the search names, unless foundIDs holds it.
+	searchID *int64
+	// payoutIDs are the reservations whose payout is failing; nil when not filtered on, or
+	// too many.
+	payoutIDs []int64
+	// none is true when nothing can match: no customer and no id for the search, or no
+	// failing payout.
+	none bool
+}
+
+func lookUp(ctx context.Context, q *queries.Queries, f Filter) (lookup, error) {
+	lk := lookup{searchID: f.searchID()}
+	if f.Search != nil {
+		customers, err := q.CustomerIDsMatching(ctx, queries.CustomerIDsMatchingParams{Search: *f.Search, RowLimit: searchCustomersMax + 1})
+		if err != nil {
+			return lk, err
+		}
+		if len(customers) <= searchCustomersMax {
+			found, err := q.ReservationsOfCustomers(ctx, queries.ReservationsOfCustomersParams{CustomerIds: customers, RowLimit: searchFoundMax + 1})
+			if err != nil {
+				return lk, err
+			}
+			lk.found = make(map[string]int64, len(Statuses))
+			for _, r := range found {
+				lk.found[r.Status]++
+			}
+			if len(found) <= searchFoundMax {
+				lk.foundIDs = make([]int64, 0, len(found)+1) // never nil: none found matches nothing
+				for _, r := range found {
+					lk.foundIDs = append(lk.foundIDs, r.ID)
+				}
+				if lk.searchID != nil {
+					// The reservation the number names, unless one of those customers' already.
+					r, err := q.ReservationGet(ctx, *lk.searchID)
+					if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+						return lk, err
+					}
+					if err == nil && !slices.Contains(customers, r.CustomerID) {
+						lk.foundIDs = append(lk.foundIDs, r.ID)
+						lk.found[r.Status]++
+					}
+					lk.searchID = nil
+				}
+				lk.none = len(lk.foundIDs) == 0
+			}
+		}
+	}
+	if f.PayoutProblem {
+		ids, err := q.ReservationPayoutProblemIDs(ctx, payoutIDsMax+1)
+		if err != nil {
+			return lk, err
+		}
+		switch {
+		case len(ids) > payoutIDsMax:
+		case len(ids) == 0:
+			lk.none = true
+		default:
+			lk.payoutIDs = ids
+		}
+	}
+	return lk, nil
+}
+
+// listPage reads the page p asks for, after or before the parsed cursor.
+func listPage(ctx context.Context, q *queries.Queries, f Filter, lk lookup, p PageRequest, after, before *cursor) (Page, error) {
+	if lk.none {
+		return Page{HasPrev: after != nil || before != nil, First: after == nil && before == nil}, nil
+	}
+	if before != nil {
+		rows, err := listAfter(ctx, q, f, lk, Order{Key: p.Order.Key, Desc: !p.Order.Desc}, before, p.Limit+1)
 		if err != nil {
 			return Page{}, err
 		}
 		if len(rows) <= int(p.Limit) {
 			// Back at the start: the first page, full, rather than the few rows before the cursor.
-			return s.List(ctx, f, PageRequest{Order: p.Order, Limit: p.Limit})
+			return listPage(ctx, q, f, lk, PageRequest{Order: p.Order, Limit: p.Limit}, nil, nil)
 		}
 		rows = rows[:p.Limit]
 		slices.Reverse(rows)
 		return Page{Rows: rows, HasPrev: true, HasNext: true}, nil
 	}
-	var after *cursor
-	if p.After != "" {
-		var err error
-		if after, err = parseCursor(p.Order.Key, p.After); err != nil {
-			return Page{}, err
-		}
-	}
-	rows, err := s.listAfter(ctx, f, p.Order, after, p.Limit+1)
+	rows, err := listAfter(ctx, q, f, lk, p.Order, after, p.Limit+1)
 	if err != nil {
 		return Page{}, err
 	}
@@ -222,7 +357,7 @@ func (s *Service) List(ctx context.Context, f Filter, p PageRequest) (Page, erro
 
 // listAfter reads up to limit rows after c (nil: from the start) in order o, with the query
 // of that order.
-func (s *Service) listAfter(ctx context.Context, f Filter, o Order, c *cursor, limit int32) ([]ListRow, error) {
+func listAfter(ctx context.Context, q *queries.Queries, f Filter, lk lookup, o Order, c *cursor, limit int32) ([]ListRow, error) {
 	var (
 		id     *int64
 		at     *time.Time
@@ -232,41 +367,40 @@ func (s *Service) listAfter(ctx context.Context, f Filter, o Order, c *cursor, l
 	if c != nil {
 		id, at, amount, text = &c.id, &c.at, &c.amount, &c.text
 	}
-	sid := f.searchID()
 	var rows []queries.ReservationListNewestRow
 	var err error
 	// The generated rows of every list query have the same fields: each converts to the first's.
 	switch o {
 	case Order{SortID, true}:
-		rows, err = s.q.ReservationListNewest(ctx, queries.ReservationListNewestParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, RowLimit: limit})
+		rows, err = q.ReservationListNewest(ctx, queries.ReservationListNewestParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, BeforeID: id, RowLimit: limit})
 	case Order{SortID, false}:
-		rows, err = convertRows(s.q.ReservationListOldest(ctx, queries.ReservationListOldestParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListOldest(ctx, queries.ReservationListOldestParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, AfterID: id, RowLimit: limit}))
 	case Order{SortSlot, false}:
-		rows, err = convertRows(s.q.ReservationListBySlotAsc(ctx, queries.ReservationListBySlotAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, AfterStartsAt: at, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListBySlotAsc(ctx, queries.ReservationListBySlotAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, AfterID: id, AfterStartsAt: at, RowLimit: limit}))
 	case Order{SortSlot, true}:
-		rows, err = convertRows(s.q.ReservationListBySlotDesc(ctx, queries.ReservationListBySlotDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, BeforeStartsAt: at, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListBySlotDesc(ctx, queries.ReservationListBySlotDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, BeforeID: id, BeforeStartsAt: at, RowLimit: limit}))
 	case Order{SortAmount, false}:
-		rows, err = convertRows(s.q.ReservationListByAmountAsc(ctx, queries.ReservationListByAmountAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, AfterAmountCents: amount, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListByAmountAsc(ctx, queries.ReservationListByAmountAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, AfterID: id, AfterAmountCents: amount, RowLimit: limit}))
 	case Order{SortAmount, true}:
-		rows, err = convertRows(s.q.ReservationListByAmountDesc(ctx, queries.ReservationListByAmountDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, BeforeAmountCents: amount, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListByAmountDesc(ctx, queries.ReservationListByAmountDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, BeforeID: id, BeforeAmountCents: amount, RowLimit: limit}))
 	case Order{SortStatus, false}:
-		rows, err = convertRows(s.q.ReservationListByStatusAsc(ctx, queries.ReservationListByStatusAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, AfterStatusKey: text, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListByStatusAsc(ctx, queries.ReservationListByStatusAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, AfterID: id, AfterStatusKey: text, RowLimit: limit}))
 	case Order{SortStatus, true}:
-		rows, err = convertRows(s.q.ReservationListByStatusDesc(ctx, queries.ReservationListByStatusDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, BeforeStatusKey: text, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListByStatusDesc(ctx, queries.ReservationListByStatusDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, BeforeID: id, BeforeStatusKey: text, RowLimit: limit}))
 	case Order{SortCustomer, false}:
-		rows, err = convertRows(s.q.ReservationListByCustomerAsc(ctx, queries.ReservationListByCustomerAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, AfterID: id, AfterCustomerName: text, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListByCustomerAsc(ctx, queries.ReservationListByCustomerAscParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, AfterID: id, AfterCustomerName: text, RowLimit: limit}))
 	case Order{SortCustomer, true}:
-		rows, err = convertRows(s.q.ReservationListByCustomerDesc(ctx, queries.ReservationListByCustomerDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
-			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, BeforeID: id, BeforeCustomerName: text, RowLimit: limit}))
+		rows, err = convertRows(q.ReservationListByCustomerDesc(ctx, queries.ReservationListByCustomerDescParams{Status: f.Status, SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer,
+			StartsFrom: f.StartsFrom, StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID, ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, BeforeID: id, BeforeCustomerName: text, RowLimit: limit}))
 	default:
 		return nil, tally.Errorf(tally.EINVALID, "The list cannot be sorted by %q.", o.String())
 	}
@@ -320,17 +454,18 @@ func (s *Service) Slot(ctx context.Context, id int64) (Slot, error) {
 		Capacity: sl.Capacity, Reserved: sl.Reserved, PriceCents: sl.PriceCents, Currency: sl.Currency}, nil
 }
 
-// CountCap is where the list stops counting: above it, a count says "more than CountCap" or,
-// for the whole table, gives the planner's estimate.
+// CountCap is where a filtered list stops counting: above it, a count says "more than
+// CountCap". The whole list, and the list of one resource, are counted exactly from the kept
+// counts (reservation_counts), however many there are.
 const CountCap = 10_000
 
-// countBudget bounds each counting statement. Past it (a broad search of a large table), what
-// was not counted is not known.
-const countBudget = 250 * time.Millisecond
+// broadCountCap is how far a filtered list's counts go: exact up to it, which a filter
+// counted from an index alone reaches in milliseconds. A search matched as text stops at
+// CountCap.
+const broadCountCap = 100_000
 
 // Count is a number of reservations as far as it was counted: exactly N, at least N
-// (AtLeast), about N (About, an estimate from the table's statistics), or not known (Unknown:
-// too many to count in time).
+// (AtLeast), about N (About, an estimate), or not known (Unknown: too many to count in time).
 type Count struct {
 	N       int64
 	AtLeast bool
@@ -348,95 +483,117 @@ type StatusCounts struct {
 }
 
 // CountByStatus counts the reservations f matches, whatever its Status, per status. Counts
-// stay cheap on a large table: up to CountCap they are exact; above it, those of the whole
-// table are estimates and those of a filtered list are "at least CountCap". Each count has
-// countBudget: past it (a broad search of a large table) what was not counted is Unknown.
+// stay cheap on a large table: without a filter, or by resource alone, they are the kept
+// counts, exact. Under other filters they are exact up to broadCountCap in all (a search
+// alone: searchFoundMax; a search matched as text: CountCap); past it, a status counted past
+// CountCap has "more than CountCap" and the others are Unknown.
 func (s *Service) CountByStatus(ctx context.Context, f Filter) (StatusCounts, error) {
-	out := StatusCounts{ByStatus: make(map[string]Count, len(Statuses))}
-	unknown := func(total Count) (StatusCounts, error) {
-		for _, st := range Statuses {
-			out.ByStatus[st] = Count{Unknown: true}
+	var out StatusCounts
+	err := s.read(ctx, func(q *queries.Queries) error {
+		lk, err := lookUp(ctx, q, f)
+		if err != nil {
+			return err
 		}
-		out.Total = total
+		out, err = countByStatus(ctx, q, f, lk)
+		return err
+	})
+	return out, err
+}
+
+// tracked reports whether the kept counts answer f: nothing but a resource (and the status,
+// which the counts are by) narrows it.
+func (f Filter) tracked() bool {
+	return f.Search == nil && f.ID == nil && f.SlotID == nil && f.Customer == nil &&
+		f.StartsFrom == nil && f.StartsBefore == nil && !f.PayoutProblem
+}
+
+// searchOnly reports whether nothing but the search (and the status) narrows f.
+func (f Filter) searchOnly() bool {
+	return f.ID == nil && f.SlotID == nil && f.ResourceID == nil && f.Customer == nil &&
+		f.StartsFrom == nil && f.StartsBefore == nil && !f.PayoutProblem
+}
+
+// countByStatus counts as CountByStatus, in q's transaction.
+func countByStatus(ctx context.Context, q *queries.Queries, f Filter, lk lookup) (StatusCounts, error) {
+	out := StatusCounts{ByStatus: make(map[string]Count, len(Statuses))}
+	total := func() (StatusCounts, error) {
+		for _, st := range Statuses {
+			c := out.ByStatus[st]
+			out.ByStatus[st] = c // a status none has is an exact 0
+			if c.Unknown {
+				continue
+			}
+			out.Total.N += c.N
+			out.Total.AtLeast = out.Total.AtLeast || c.AtLeast
+			out.Total.About = out.Total.About || c.About
+		}
+		if out.Total.About {
+			// A sum with an estimate in it is an estimate: "more than" could claim more than
+			// there is, since the estimate may be high.
+			out.Total.AtLeast = false
+		}
 		return out, nil
 	}
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	switch {
+	case lk.none:
+		return total()
+	case f.tracked():
+		kept, err := q.ReservationCountTracked(ctx, f.ResourceID)
+		if err != nil {
+			return out, err
+		}
+		for _, c := range kept {
+			out.ByStatus[c.Status] = Count{N: c.Reservations}
+		}
+		return total()
+	case lk.found != nil && f.searchOnly() && (lk.foundIDs != nil || f.searchID() == nil):
+		// The search alone narrows the list: its lookup has counted what it found.
+		for st, n := range lk.found {
+			out.ByStatus[st] = Count{N: n}
+		}
+		if lk.foundIDs != nil {
+			return total()
+		}
+		return pastCap(out, searchFoundMax), nil
+	}
+
+	// A search matched as text is counted as far as CountCap: it has no index to count from.
+	limit := int64(broadCountCap)
+	if f.Search != nil && lk.foundIDs == nil {
+		limit = CountCap
+	}
+	counted, err := q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
+		SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
+		StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID,
+		ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, Cap: int32(limit) + 1,
+	})
 	if err != nil {
 		return out, err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // read only: nothing to keep
-	q := s.q.WithTx(tx)
-	if err := q.ReservationCountBudget(ctx, strconv.FormatInt(countBudget.Milliseconds(), 10)); err != nil {
-		return out, err
-	}
-
-	sid := f.searchID()
-	first, err := q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
-		SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
-		StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, Cap: CountCap + 1,
-	})
-	if timedOut(ctx, err) {
-		return unknown(Count{Unknown: true})
-	} else if err != nil {
-		return out, err
-	}
 	var seen int64
-	for _, c := range first {
+	for _, c := range counted {
 		out.ByStatus[c.Status] = Count{N: c.Reservations}
 		seen += c.Reservations
 	}
-	if seen > CountCap {
-		// More than the cap in all: count again status by status, each up to the cap.
-		each, err := q.ReservationCountEachStatus(ctx, queries.ReservationCountEachStatusParams{
-			SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
-			StartsBefore: f.StartsBefore, Search: f.Search, SearchID: sid, ID: f.ID, PayoutProblem: f.PayoutProblem, Cap: CountCap + 1, Statuses: Statuses,
-		})
-		if timedOut(ctx, err) {
-			return unknown(Count{N: CountCap, AtLeast: true})
-		} else if err != nil {
-			return out, err
-		}
-		estimates := map[string]int64{}
-		if !f.narrowed() {
-			est, err := q.ReservationEstimateByStatus(ctx)
-			if err != nil {
-				return out, err
-			}
-			for _, e := range est {
-				estimates[e.Status] = e.Reservations
-			}
-		}
-		for _, c := range each {
-			switch n := c.Reservations; {
-			case n <= CountCap:
-				out.ByStatus[c.Status] = Count{N: n}
-			case estimates[c.Status] > CountCap:
-				out.ByStatus[c.Status] = Count{N: estimates[c.Status], About: true}
-			default:
-				out.ByStatus[c.Status] = Count{N: CountCap, AtLeast: true}
-			}
-		}
+	if seen <= limit {
+		return total()
 	}
-	for _, st := range Statuses {
-		c := out.ByStatus[st]
-		out.ByStatus[st] = c // a status none has is an exact 0
-		out.Total.N += c.N
-		out.Total.AtLeast = out.Total.AtLeast || c.AtLeast
-		out.Total.About = out.Total.About || c.About
-	}
-	if out.Total.About {
-		// A sum with an estimate in it is an estimate: "more than" could claim more than
-		// there is, since the estimate may be high.
-		out.Total.AtLeast = false
-	}
-	return out, nil
+	return pastCap(out, limit), nil
 }
 
-// timedOut reports whether err is a statement timeout of the database (not the request's
-// own end).
-func timedOut(ctx context.Context, err error) bool {
-	var pgErr *pgconn.PgError
-	return ctx.Err() == nil && errors.As(err, &pgErr) && pgErr.Code == "57014" // query_canceled
+// pastCap turns the counts of the first limit+1 matches into what is known of them all: more
+// than limit in all; a status counted past CountCap has more than that; how many the others
+// have is not known.
+func pastCap(out StatusCounts, limit int64) StatusCounts {
+	for _, st := range Statuses {
+		if c := out.ByStatus[st]; c.N > CountCap {
+			out.ByStatus[st] = Count{N: CountCap, AtLeast: true}
+		} else {
+			out.ByStatus[st] = Count{Unknown: true}
+		}
+	}
+	out.Total = Count{N: limit, AtLeast: true}
+	return out
 }
 
 // Detail is one reservation with its names, ledger entries and history.

@@ -146,7 +146,7 @@ func (s *Server) listPage(ctx context.Context, q listQuery) (views.ReservationLi
 	// The bulk forms post to the list's own address, so that their answer is this page again.
 	l.BulkURL = "/reservations/bulk-settle" + q.self()[len("/reservations"):]
 
-	page, err := s.bookings.List(ctx, q.filter, reservations.PageRequest{Order: q.order, After: q.after, Before: q.before, Limit: int32(q.size)})
+	page, counts, err := s.bookings.Browse(ctx, q.filter, reservations.PageRequest{Order: q.order, After: q.after, Before: q.before, Limit: int32(q.size)})
 	if err != nil {
 		return l, err
 	}
@@ -188,10 +188,6 @@ func (s *Server) listPage(ctx context.Context, q listQuery) (views.ReservationLi
 		l.Sorts[string(k)] = sorted.url()
 	}
 
-	counts, err := s.bookings.CountByStatus(ctx, q.filter)
-	if err != nil {
-		return l, err
-	}
 	l.Total = viewCount(counts.Total)
 	l.Matching = l.Total
 	for _, st := range reservations.Statuses {
@@ -201,8 +197,12 @@ func (s *Server) listPage(ctx context.Context, q listQuery) (views.ReservationLi
 			l.Matching = c
 		}
 	}
-	if l.Resources, err = s.resourceOptions(ctx); err != nil {
+	resources, err := s.bookings.ResourceNames(ctx)
+	if err != nil {
 		return l, err
+	}
+	for _, r := range resources {
+		l.Resources = append(l.Resources, views.Option{Value: strconv.FormatInt(r.ID, 10), Label: r.Name})
 	}
 	if id := q.filter.SlotID; id != nil {
 		l.SlotName = "slot " + strconv.FormatInt(*id, 10) + ", which does not exist"
