@@ -144,9 +144,10 @@ FROM (
     -- The jobs that may have failed an attempt in the span: those not finished (few, found
     -- through the state index) and those finished in it (the finalized_at index of the jobs
     -- with errors, migration 00009). Not an OR, which would read the whole table. Not "errors
-    -- IS NOT NULL" for the unfinished: the planner would read a whole index of failed jobs.
+    -- IS NOT NULL" for the unfinished, nor anything it follows from: the planner would read
+    -- the whole index of failed jobs to find the few unfinished ones.
     SELECT j.kind, j.errors FROM river_job j
-    WHERE j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND cardinality(j.errors) > 0
+    WHERE j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND coalesce(cardinality(j.errors), 0) > 0
     UNION ALL
     SELECT j.kind, j.errors FROM river_job j
     WHERE j.state IN ('completed', 'cancelled', 'discarded') AND j.finalized_at >= @since::timestamptz AND j.errors IS NOT NULL
