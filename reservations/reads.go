@@ -28,12 +28,6 @@ type Filter struct {
 	PayoutProblem bool
 }
 
-// narrowed reports whether anything but the status narrows the list.
-func (f Filter) narrowed() bool {
-	return f.Search != nil || f.ID != nil || f.SlotID != nil || f.ResourceID != nil || f.Customer != nil ||
-		f.StartsFrom != nil || f.StartsBefore != nil || f.PayoutProblem
-}
-
 // searchID is the reservation id a search for a number also finds ("42", not "042").
 func (f Filter) searchID() *int64 {
 	if f.Search == nil {
