@@ -3,7 +3,6 @@ package seed
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,13 +33,13 @@ type standIn func(context.Context, *queries.Queries) error
 type offline struct {
 	create, comment []string // in the order to run them
 	standIns        []standIn
-	progress        io.Writer
+	progress        func(string, ...any)
 }
 
 // takeOffline drops the foreign keys of tables and those pointing at them, their indexes that
 // back no constraint, and the insert triggers that standIns replace (keyed by trigger name).
 // Other insert triggers stay and fire as usual.
-func takeOffline(ctx context.Context, tx pgx.Tx, q *queries.Queries, tables []string, standIns map[string]standIn, progress io.Writer) (*offline, error) {
+func takeOffline(ctx context.Context, tx pgx.Tx, q *queries.Queries, tables []string, standIns map[string]standIn, progress func(string, ...any)) (*offline, error) {
 	off := &offline{progress: progress}
 	items, err := q.SeedOfflineList(ctx, tables)
 	if err != nil {
@@ -86,8 +85,8 @@ func (off *offline) putBack(ctx context.Context, tx pgx.Tx, q *queries.Queries) 
 			return err
 		}
 	}
-	if off.progress != nil && len(off.standIns) > 0 {
-		fmt.Fprintf(off.progress, "  checked in %s\n", time.Since(start).Round(100*time.Millisecond))
+	if len(off.standIns) > 0 {
+		off.progress("  checked in %s\n", time.Since(start).Round(100*time.Millisecond))
 	}
 	start = time.Now()
 	for _, sql := range off.create {
@@ -95,8 +94,8 @@ func (off *offline) putBack(ctx context.Context, tx pgx.Tx, q *queries.Queries) 
 		if _, err := tx.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("putting back %q: %w", sql, err)
 		}
-		if took := time.Since(began); took >= time.Second && off.progress != nil {
-			fmt.Fprintf(off.progress, "    %s: %s\n", took.Round(100*time.Millisecond), sql)
+		if took := time.Since(began); took >= time.Second {
+			off.progress("    %s: %s\n", took.Round(100*time.Millisecond), sql)
 		}
 	}
 	for _, sql := range off.comment {
@@ -104,8 +103,8 @@ func (off *offline) putBack(ctx context.Context, tx pgx.Tx, q *queries.Queries) 
 			return fmt.Errorf("putting back %q: %w", sql, err)
 		}
 	}
-	if off.progress != nil && len(off.create) > 0 {
-		fmt.Fprintf(off.progress, "  %d indexes, keys and triggers rebuilt in %s\n", len(off.create), time.Since(start).Round(100*time.Millisecond))
+	if len(off.create) > 0 {
+		off.progress("  %d indexes, keys and triggers rebuilt in %s\n", len(off.create), time.Since(start).Round(100*time.Millisecond))
 	}
 	return nil
 }

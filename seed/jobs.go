@@ -58,7 +58,7 @@ func seedFinishedJobs(ctx context.Context, tx pgx.Tx, q *queries.Queries, rng *r
 	}
 	var off *offline
 	if int64(n) >= lastJob {
-		if off, err = takeOffline(ctx, tx, q, []string{"river_job"}, nil, nil); err != nil {
+		if off, err = takeOffline(ctx, tx, q, []string{"river_job"}, nil, progress); err != nil {
 			return 0, err
 		}
 	}
@@ -322,8 +322,12 @@ func (g *jobGenerator) partnerJob(created time.Time, state rivertype.JobState) q
 		// River's default backoff: attempt⁴ seconds, give or take a tenth.
 		at = finalized.Add(time.Duration(float64(time.Duration(a*a*a*a)*time.Second) * (0.9 + 0.2*g.rng.Float64())))
 	}
-	// A job whose retries would end in the future ended just now instead.
+	// A discarded job's retries took hours: it was created that much before it ended, at its
+	// place in the sequence. Any other whose retries would end in the future ended just now.
 	shift := max(0, finalized.Sub(g.now.Add(-time.Second)))
+	if state == rivertype.JobStateDiscarded {
+		shift = finalized.Sub(created)
+	}
 	created, attempted, finalized = created.Add(-shift), attempted.Add(-shift), finalized.Add(-shift)
 	var errs [][]byte
 	for _, f := range fails {

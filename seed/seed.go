@@ -167,7 +167,7 @@ func seedReservations(ctx context.Context, tx pgx.Tx, q *queries.Queries, rng *r
 			"reservation_counts_insert": func(ctx context.Context, q *queries.Queries) error {
 				return q.ReservationCountsRebuild(ctx)
 			},
-		}, opts.Progress)
+		}, progress)
 		if err != nil {
 			return err
 		}

@@ -122,6 +122,8 @@ func consistent(t *testing.T, pool *pgxpool.Pool) {
 		{"ledger transactions that do not balance", "SELECT count(*) FROM (SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING sum(amount_cents) <> 0) t"},
 		{"settlements whose revenue is not the reservation's amount", `SELECT count(*) FROM ledger_entries l JOIN reservations r ON r.id = l.reservation_id
 			WHERE l.account = 'revenue' AND l.amount_cents <> -r.amount_cents`},
+		{"settlements whose fee is not 2.9 % of the amount", `SELECT count(*) FROM ledger_entries l JOIN reservations r ON r.id = l.reservation_id
+			WHERE l.account = 'fees' AND l.amount_cents <> (r.amount_cents * 290 + 5000) / 10000`},
 		{"reservations of customers or slots that do not exist", `SELECT count(*) FROM reservations r
 			WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = r.customer_id) OR NOT EXISTS (SELECT 1 FROM slots s WHERE s.id = r.slot_id)`},
 		{"held reservations already past their hold", "SELECT count(*) FROM reservations WHERE status = 'held' AND hold_expires_at <= now()"},
