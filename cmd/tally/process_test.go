@@ -203,6 +203,7 @@ func startWorker(t *testing.T, pool *pgxpool.Pool, sim partner, env ...string) *
 	p := start(t, append([]string{
 		"DATABASE_URL=" + pool.Config().ConnString(),
 		"TALLY_PARTNER_URL=" + sim.url,
+		"TALLY_METRICS_ADDR=127.0.0.1:0", // several workers on one host: a port each
 	}, env...), "worker")
 	p.waitOutput(t, regexp.MustCompile(`workers started`), 60*time.Second)
 	return p
