@@ -73,10 +73,14 @@ func (b *bench) run(ctx context.Context) []Row {
 		return append(rows["setup"], b.seedRows...)
 	}
 	if took := time.Since(b.started); took > b.set.SetupBudget {
-		b.set.PageBudget /= 2
-		b.set.Reps = max(1, b.set.Reps-1)
-		b.set.JobWait /= 2
-		b.hurried = fmt.Sprintf("Setting up took %s (more than %s, a busy machine): page budget halved to %s, %d repetition(s), jobs waited on for %s.",
+		cut := 2 // far over: a quarter of the page budget, one repetition
+		if took > b.set.SetupBudget*8/5 {
+			cut = 4
+		}
+		b.set.PageBudget /= time.Duration(cut)
+		b.set.Reps = max(1, b.set.Reps-cut/2)
+		b.set.JobWait /= time.Duration(cut)
+		b.hurried = fmt.Sprintf("Setting up took %s (more than %s, a busy machine): page budget cut to %s, %d repetition(s), jobs waited on for %s.",
 			took.Round(time.Second), b.set.SetupBudget, b.set.PageBudget, b.set.Reps, b.set.JobWait)
 		b.step("%s", b.hurried)
 	}

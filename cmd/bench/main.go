@@ -50,7 +50,8 @@ type settings struct {
 	// NoopJobs is how many no-op jobs each side of the job-throughput figure works.
 	NoopJobs int `json:"noop_jobs"`
 	// SetupBudget is how long building and loading may take before the measurements are cut
-	// down (half the page budget, two repetitions) to keep the whole run in its time.
+	// down (page budget and job wait halved, a repetition less; past 1.6 times it, a quarter
+	// and one repetition) to keep the whole run in its time.
 	SetupBudget time.Duration `json:"setup_budget_ns"`
 	// Sessions is how many staff sign in (a quarter as many operators and engineers); more
 	// clients than sessions share them.
