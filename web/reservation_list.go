@@ -150,17 +150,24 @@ func (s *Server) listPage(ctx context.Context, q listQuery) (views.ReservationLi
 	if err != nil {
 		return l, err
 	}
-	ids := make([]int64, len(page.Rows))
-	for i, r := range page.Rows {
+	// Settling pays out: the jobs are looked at for settled reservations only (a page of
+	// held ones needs no look), and for every row the payout filter chose (a payout put
+	// there by hand may belong to another status).
+	var settled []int64
+	for _, r := range page.Rows {
 		l.Rows = append(l.Rows, reservationRow(r))
-		ids[i] = r.Reservation.ID
+		if r.Reservation.Status == reservations.StatusSettled || q.filter.PayoutProblem {
+			settled = append(settled, r.Reservation.ID)
+		}
 	}
-	marks, err := s.ops.PayoutMarks(ctx, ids)
-	if err != nil {
-		return l, err
-	}
-	for i := range l.Rows {
-		l.Rows[i].Payout = marks[l.Rows[i].ID]
+	if len(settled) > 0 {
+		marks, err := s.ops.PayoutMarks(ctx, settled)
+		if err != nil {
+			return l, err
+		}
+		for i := range l.Rows {
+			l.Rows[i].Payout = marks[l.Rows[i].ID]
+		}
 	}
 	start := q.start
 	if page.First {
