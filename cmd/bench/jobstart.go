@@ -148,9 +148,9 @@ func (b *bench) setPartnerLatency(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// jobStartRows: commit → job start at a low rate, at the full approve rate, and at the low
-// rate again with the partner slowed down; each with the job throughput against the rate
-// at which the approvals committed.
+// jobStartRows: commit → job start at a low rate and at the full approve rate, then both
+// again with the partner slowed down (each partner worker then finishes at most one job a
+// latency); each with the job throughput against the rate at which the approvals committed.
 func (b *bench) jobStartRows(ctx context.Context) []Row {
 	var rows []Row
 	low := fmt.Sprintf("%.0f approvals/s", b.set.LowRate)
@@ -163,6 +163,7 @@ func (b *bench) jobStartRows(ctx context.Context) []Row {
 		{low, b.set.LowRate, b.set.LowWindow, 0},
 		{"full approve rate (8 staff)", 0, b.set.FullWindow, 0},
 		{fmt.Sprintf("%s, partner latency %s", low, b.set.PartnerLatency), b.set.LowRate, b.set.LowWindow, b.set.PartnerLatency},
+		{fmt.Sprintf("full approve rate, partner latency %s", b.set.PartnerLatency), 0, b.set.FullWindow, b.set.PartnerLatency},
 	}
 	for _, c := range cases {
 		figure := "commit → job start, " + c.label
