@@ -55,7 +55,7 @@ var demoResources = []struct {
 // feeBasisPoints is the partner's fee on the seeded settlements (2.9 %).
 const feeBasisPoints = 290
 
-// reservationTables are the tables a reservation seed loads, in the order it loads them.
+// reservationTables are the tables a reservation seed loads.
 var reservationTables = []string{"customers", "slots", "reservations", "ledger_entries"}
 
 // Run seeds. Everything happens in one transaction: a failed run leaves nothing behind.
