@@ -253,15 +253,18 @@ func (f Filter) states() []string {
 // has its twin in RiverJobCountMatching (queries/river_jobs.sql), which counts what these
 // list: TestFilterCountsMatchLists holds them to each other. The error text is looked up in
 // the trigram index of job_errors_text (migration 00009), a job's errors one per line: text
-// of one line (Validate) found there is in one of its errors. The pattern is found through
-// its own index (a job with no errors has no pattern).
+// of one line (Validate) found there is in one of its errors. (No "errors IS NOT NULL" beside
+// it, which it implies: the planner would count it twice and take every match for rare.) The
+// pattern is found through its own index (a job with no errors has no pattern).
 const (
 	whereReservation = `(metadata @> @ops_reservation::jsonb OR args @> @ops_reservation::jsonb)`
-	whereError       = `errors IS NOT NULL AND job_errors_text(errors) ILIKE @ops_error_like::text`
+	whereError       = `job_errors_text(errors) ILIKE @ops_error_like::text`
 	wherePattern     = `errors IS NOT NULL AND job_error_pattern(job_last_error(errors)) = @ops_pattern::text`
 	// River turns one state into an equality only when no Where is given, and a kind is
 	// always an ANY: as equalities, the state and kind fix the leading columns of the
-	// (state, kind, finalized_at, id) index, which then gives the list in its order.
+	// (state, kind, finalized_at, id) index, which then gives the list in its order. Only
+	// with a kind: beside River's ANY, the planner counts the state twice, takes it for rare,
+	// and sorts every job an error text matches rather than walk them in order.
 	whereState         = `state = @ops_state::river_job_state`
 	whereFinishedState = `state = @ops_state::river_job_state AND finalized_at IS NOT NULL`
 	whereKind          = `kind = @ops_kind::text`
@@ -270,7 +273,7 @@ const (
 // listParams is f as River's JobListParams, in River's default order (oldest id first).
 func (f Filter) listParams() *river.JobListParams {
 	p := river.NewJobListParams().States(riverStates(f.states())...)
-	if len(f.States) == 1 && f.Narrowed() {
+	if len(f.States) == 1 && f.Kind != "" {
 		if finished(f.States[0]) {
 			p = p.Where(whereFinishedState, river.NamedArgs{"ops_state": f.States[0]})
 		} else {

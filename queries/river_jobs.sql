@@ -105,7 +105,7 @@ SELECT count(*) FROM (
       AND (sqlc.narg(queue)::text IS NULL OR j.queue = sqlc.narg(queue))
       AND (sqlc.narg(reservation)::jsonb IS NULL OR j.metadata @> sqlc.narg(reservation) OR j.args @> sqlc.narg(reservation))
       AND (sqlc.narg(error_like)::text IS NULL
-           OR j.errors IS NOT NULL AND job_errors_text(j.errors) ILIKE sqlc.narg(error_like))
+           OR job_errors_text(j.errors) ILIKE sqlc.narg(error_like))
       AND (sqlc.narg(pattern)::text IS NULL
            OR j.errors IS NOT NULL AND job_error_pattern(job_last_error(j.errors)) = sqlc.narg(pattern))
       AND (sqlc.narg(attempted_before)::timestamptz IS NULL OR j.attempted_at < sqlc.narg(attempted_before))

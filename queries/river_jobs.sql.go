@@ -90,7 +90,7 @@ SELECT count(*) FROM (
       AND ($3::text IS NULL OR j.queue = $3)
       AND ($4::jsonb IS NULL OR j.metadata @> $4 OR j.args @> $4)
       AND ($5::text IS NULL
-           OR j.errors IS NOT NULL AND job_errors_text(j.errors) ILIKE $5)
+           OR job_errors_text(j.errors) ILIKE $5)
       AND ($6::text IS NULL
            OR j.errors IS NOT NULL AND job_error_pattern(job_last_error(j.errors)) = $6)
       AND ($7::timestamptz IS NULL OR j.attempted_at < $7)

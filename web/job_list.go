@@ -16,6 +16,11 @@ import (
 // jobPageSize is how many jobs a list page shows.
 const jobPageSize = 50
 
+// jobListCountCap is where the list's count of matching jobs stops ("more than 1,000"): an
+// exact count reads every matching job, and an error text's candidates are each matched
+// again. The preview of an action on the filter counts up to the action's cap.
+const jobListCountCap = 1_000
+
 // jobList is a list of jobs: one state or more, narrowed by kind, queue, reservation, error
 // text or failure group, newest first, paged with River's cursor.
 func (s *Server) jobList(c echo.Context) error {
@@ -44,7 +49,7 @@ func (s *Server) jobListPage(ctx context.Context, f jobFilter) (views.JobListPag
 	if f.cursor != "" {
 		l.FirstURL = f.url("")
 	}
-	if l.Matching, err = s.ops.Count(ctx, f.filter, s.ops.Cap()); err != nil {
+	if l.Matching, err = s.ops.Count(ctx, f.filter, min(jobListCountCap, s.ops.Cap())); err != nil {
 		return l, err
 	}
 	switch st := f.raw.States; {
