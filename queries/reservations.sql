@@ -84,7 +84,8 @@ WHERE r.id = $1;
 -- (ReservationsOfCustomers) and passes them as @found_ids: the list fetches them by primary
 -- key, in id order where it sorts by id, and never walks the table looking for a few. Only
 -- when they are too many (matches are then dense) is the search given as text alone
--- (@found_ids NULL), matched in a subquery while the list walks its order. The payout filter works
+-- (@found_ids NULL), matched on each row's customer while the list walks its order (sorted by
+-- customer, on each customer before reading its reservations). The payout filter works
 -- alike: @payout_ids are the reservations whose payout is failing, found first; NULL to
 -- match them in a subquery. These alternatives are chosen by parameters that are either NULL
 -- or not, which the planner folds away: each list and count is planned for its parameters
@@ -111,8 +112,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -137,8 +137,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -163,8 +162,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -190,8 +188,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -217,8 +214,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -243,8 +239,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -269,8 +264,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -295,8 +289,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -321,8 +314,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean
@@ -348,8 +340,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status))
   AND (sqlc.narg(starts_before)::timestamptz IS NULL OR s.starts_at < sqlc.narg(starts_before))
   AND (sqlc.narg(search)::text IS NULL
        OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
-       OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+       OR sqlc.narg(found_ids)::bigint[] IS NULL AND (c.name ILIKE '%' || sqlc.narg(search) || '%' OR c.email ILIKE '%' || sqlc.narg(search) || '%')
        OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
   AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
   AND (NOT sqlc.arg(payout_problem)::boolean

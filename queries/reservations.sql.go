@@ -582,8 +582,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -694,8 +693,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -806,8 +804,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -919,8 +916,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -1095,8 +1091,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -1208,8 +1203,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -1321,8 +1315,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -1433,8 +1426,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -1546,8 +1538,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean
@@ -1591,7 +1582,8 @@ type ReservationListNewestRow struct {
 // (ReservationsOfCustomers) and passes them as @found_ids: the list fetches them by primary
 // key, in id order where it sorts by id, and never walks the table looking for a few. Only
 // when they are too many (matches are then dense) is the search given as text alone
-// (@found_ids NULL), matched in a subquery while the list walks its order. The payout filter works
+// (@found_ids NULL), matched on each row's customer while the list walks its order (sorted by
+// customer, on each customer before reading its reservations). The payout filter works
 // alike: @payout_ids are the reservations whose payout is failing, found first; NULL to
 // match them in a subquery. These alternatives are chosen by parameters that are either NULL
 // or not, which the planner folds away: each list and count is planned for its parameters
@@ -1675,8 +1667,7 @@ WHERE ($1::text IS NULL OR r.status = $1)
   AND ($6::timestamptz IS NULL OR s.starts_at < $6)
   AND ($7::text IS NULL
        OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
-       OR $8::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-          WHERE m.name ILIKE '%' || $7 || '%' OR m.email ILIKE '%' || $7 || '%')
+       OR $8::bigint[] IS NULL AND (c.name ILIKE '%' || $7 || '%' OR c.email ILIKE '%' || $7 || '%')
        OR $9::bigint IS NOT NULL AND r.id = $9)
   AND ($10::bigint IS NULL OR r.id = $10)
   AND (NOT $11::boolean

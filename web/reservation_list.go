@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tally"
+	"tally/operations"
 	"tally/reservations"
 	"tally/views"
 )
@@ -161,7 +162,7 @@ func (s *Server) listPage(ctx context.Context, q listQuery) (views.ReservationLi
 		}
 	}
 	if len(settled) > 0 {
-		marks, err := s.ops.PayoutMarks(ctx, settled)
+		marks, err := s.payoutMarks(ctx, q.filter.PayoutProblem, settled)
 		if err != nil {
 			return l, err
 		}
@@ -228,6 +229,26 @@ func (s *Server) listPage(ctx context.Context, q listQuery) (views.ReservationLi
 		}
 	}
 	return l, nil
+}
+
+// payoutMarks are the marks of the given reservations. Under the payout filter every row has
+// one, and all of them together are usually few: read them all through the jobs' state index
+// rather than look each reservation up in the jobs' metadata.
+func (s *Server) payoutMarks(ctx context.Context, filtered bool, ids []int64) (map[int64]operations.PayoutMark, error) {
+	if filtered {
+		all, err := s.ops.PayoutProblems(ctx, operations.MaxMarks)
+		if err != nil {
+			return nil, err
+		}
+		if len(all) < operations.MaxMarks {
+			marks := make(map[int64]operations.PayoutMark, len(all))
+			for _, m := range all {
+				marks[m.ReservationID] = m
+			}
+			return marks, nil
+		}
+	}
+	return s.ops.PayoutMarks(ctx, ids)
 }
 
 func viewCount(c reservations.Count) views.Count {
