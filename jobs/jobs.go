@@ -81,9 +81,11 @@ func NewInserter(pool *pgxpool.Pool, log *slog.Logger) (*Client, error) {
 // cooldown, a 1 s poll) and 10 partner workers, the queue drained 100 jobs/s, and a burst of
 // 900 jobs/s started 40 s late; with these, 3 ms (p50) and 50 ms (p99). The partner's own
 // latency bounds the queue at PartnerWorkers per latency: 200 workers keep up with 900 jobs/s
-// while the partner answers within 200 ms.
+// while the partner answers within 200 ms. The cooldown is River's benchmark's: at 5 ms, no-op
+// jobs ran at about 0.6 of that benchmark (BenchNoop), at 2 ms alike; under load a fetch then
+// takes what came in the last 2 ms, a query or two per job at worst.
 const (
-	DefaultFetchCooldown  = 5 * time.Millisecond
+	DefaultFetchCooldown  = 2 * time.Millisecond
 	DefaultFetchPoll      = 100 * time.Millisecond
 	DefaultPartnerWorkers = 200
 )
