@@ -410,6 +410,31 @@ FROM (
 ) capped
 GROUP BY capped.status;
 
+-- ReservationCountByStatusUnjoined is ReservationCountByStatus for filters that need no slot
+-- (no resource, no dates): without the join, which PostgreSQL 15 keeps in the plan's columns
+-- even when it drops the join, a customer's count reads the index of customers' reservations
+-- alone, statuses included (a hundred thousand entries in milliseconds).
+-- name: ReservationCountByStatusUnjoined :many
+SELECT capped.status, count(*) AS reservations
+FROM (
+    SELECT r.status
+    FROM reservations r
+    WHERE (sqlc.narg(slot_id)::bigint IS NULL OR r.slot_id = sqlc.narg(slot_id))
+      AND (sqlc.narg(customer_id)::bigint IS NULL OR r.customer_id = sqlc.narg(customer_id))
+      AND (sqlc.narg(search)::text IS NULL
+           OR sqlc.narg(found_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(found_ids)::bigint[])
+           OR sqlc.narg(found_ids)::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+              WHERE m.name ILIKE '%' || sqlc.narg(search) || '%' OR m.email ILIKE '%' || sqlc.narg(search) || '%')
+           OR sqlc.narg(search_id)::bigint IS NOT NULL AND r.id = sqlc.narg(search_id))
+      AND (sqlc.narg(id)::bigint IS NULL OR r.id = sqlc.narg(id))
+      AND (NOT sqlc.arg(payout_problem)::boolean
+           OR sqlc.narg(payout_ids)::bigint[] IS NOT NULL AND r.id = ANY(sqlc.narg(payout_ids)::bigint[])
+           OR sqlc.narg(payout_ids)::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+              WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+    LIMIT @cap
+) capped
+GROUP BY capped.status;
+
 -- ReservationCountEachStatus counts, status by status, up to @cap reservations each. The tabs
 -- no longer use it (past the cap they say "more than" or nothing, rather than keep staff
 -- waiting); the query catalogue still offers it. Each status walks its own index ((status, id), (slot_id,

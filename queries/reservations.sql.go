@@ -172,6 +172,79 @@ func (q *Queries) ReservationCountByStatus(ctx context.Context, arg ReservationC
 	return items, nil
 }
 
+const ReservationCountByStatusUnjoined = `-- name: ReservationCountByStatusUnjoined :many
+SELECT capped.status, count(*) AS reservations
+FROM (
+    SELECT r.status
+    FROM reservations r
+    WHERE ($1::bigint IS NULL OR r.slot_id = $1)
+      AND ($2::bigint IS NULL OR r.customer_id = $2)
+      AND ($3::text IS NULL
+           OR $4::bigint[] IS NOT NULL AND r.id = ANY($4::bigint[])
+           OR $4::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
+              WHERE m.name ILIKE '%' || $3 || '%' OR m.email ILIKE '%' || $3 || '%')
+           OR $5::bigint IS NOT NULL AND r.id = $5)
+      AND ($6::bigint IS NULL OR r.id = $6)
+      AND (NOT $7::boolean
+           OR $8::bigint[] IS NOT NULL AND r.id = ANY($8::bigint[])
+           OR $8::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
+              WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
+    LIMIT $9
+) capped
+GROUP BY capped.status
+`
+
+type ReservationCountByStatusUnjoinedParams struct {
+	SlotID        *int64
+	CustomerID    *int64
+	Search        *string
+	FoundIds      []int64
+	SearchID      *int64
+	ID            *int64
+	PayoutProblem bool
+	PayoutIds     []int64
+	Cap           int32
+}
+
+type ReservationCountByStatusUnjoinedRow struct {
+	Status       string
+	Reservations int64
+}
+
+// ReservationCountByStatusUnjoined is ReservationCountByStatus for filters that need no slot
+// (no resource, no dates): without the join, which PostgreSQL 15 keeps in the plan's columns
+// even when it drops the join, a customer's count reads the index of customers' reservations
+// alone, statuses included (a hundred thousand entries in milliseconds).
+func (q *Queries) ReservationCountByStatusUnjoined(ctx context.Context, arg ReservationCountByStatusUnjoinedParams) ([]ReservationCountByStatusUnjoinedRow, error) {
+	rows, err := q.db.Query(ctx, ReservationCountByStatusUnjoined,
+		arg.SlotID,
+		arg.CustomerID,
+		arg.Search,
+		arg.FoundIds,
+		arg.SearchID,
+		arg.ID,
+		arg.PayoutProblem,
+		arg.PayoutIds,
+		arg.Cap,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReservationCountByStatusUnjoinedRow{}
+	for rows.Next() {
+		var i ReservationCountByStatusUnjoinedRow
+		if err := rows.Scan(&i.Status, &i.Reservations); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ReservationCountEachStatus = `-- name: ReservationCountEachStatus :many
 SELECT st.status::text AS status, (
     SELECT count(*) FROM (

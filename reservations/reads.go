@@ -556,11 +556,20 @@ func countByStatus(ctx context.Context, q *queries.Queries, f Filter, lk lookup)
 	if f.Search != nil && lk.foundIDs == nil {
 		limit = CountCap
 	}
-	counted, err := q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
-		SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
-		StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID,
-		ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, Cap: int32(limit) + 1,
-	})
+	var counted []queries.ReservationCountByStatusRow
+	var err error
+	if f.ResourceID == nil && f.StartsFrom == nil && f.StartsBefore == nil {
+		counted, err = convertCounts(q.ReservationCountByStatusUnjoined(ctx, queries.ReservationCountByStatusUnjoinedParams{
+			SlotID: f.SlotID, CustomerID: f.Customer, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID,
+			ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, Cap: int32(limit) + 1,
+		}))
+	} else {
+		counted, err = q.ReservationCountByStatus(ctx, queries.ReservationCountByStatusParams{
+			SlotID: f.SlotID, ResourceID: f.ResourceID, CustomerID: f.Customer, StartsFrom: f.StartsFrom,
+			StartsBefore: f.StartsBefore, Search: f.Search, FoundIds: lk.foundIDs, SearchID: lk.searchID,
+			ID: f.ID, PayoutProblem: f.PayoutProblem, PayoutIds: lk.payoutIDs, Cap: int32(limit) + 1,
+		})
+	}
 	if err != nil {
 		return out, err
 	}
@@ -573,6 +582,14 @@ func countByStatus(ctx context.Context, q *queries.Queries, f Filter, lk lookup)
 		return total()
 	}
 	return pastCap(out, limit), nil
+}
+
+func convertCounts(rows []queries.ReservationCountByStatusUnjoinedRow, err error) ([]queries.ReservationCountByStatusRow, error) {
+	out := make([]queries.ReservationCountByStatusRow, len(rows))
+	for i, r := range rows {
+		out[i] = queries.ReservationCountByStatusRow(r)
+	}
+	return out, err
 }
 
 // pastCap turns the counts of the first limit+1 matches into what is known of them all: more

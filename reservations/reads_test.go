@@ -124,6 +124,12 @@ func TestCountsFollowEveryAction(t *testing.T) {
 	held := reservations.StatusHeld
 	e.checkCounts("with a status chosen (the tabs count every status)", reservations.Filter{Status: &held, ResourceID: &e.slot.ResourceID})
 
+	// A filter the kept counts do not answer is counted: the customer's, from its index.
+	if got, err := e.svc.CountByStatus(ctx, reservations.Filter{Customer: &e.customer.ID}); err != nil || !got.Total.Exact() || got.Total.N != 300 ||
+		got.ByStatus[reservations.StatusSettled].N != 50 {
+		t.Errorf("the customer's counts: %+v, %v (want 300, 50 settled)", got, err)
+	}
+
 	// A rebuild (what seeding calls after loading without the triggers) agrees.
 	if _, err := e.pool.Exec(ctx, "SELECT reservation_counts_rebuild()"); err != nil {
 		t.Fatal(err)
