@@ -94,7 +94,14 @@ type minuteCache struct {
 	from, to time.Time
 	// filling is true while a goroutine reads the earlier minutes of the day.
 	filling bool
+	// fresh are the minutes since to as last read, at freshAt: pages within freshFor of it
+	// share them (eight at once would otherwise read them one after the other).
+	fresh   map[time.Time]map[string]*minuteStat
+	freshAt time.Time
 }
+
+// freshFor is how long the latest minutes, still changing, are shared between pages.
+const freshFor = time.Second
 
 func newMinuteCache() *minuteCache {
 	return &minuteCache{minutes: map[time.Time]map[string]*minuteStat{}}
@@ -118,24 +125,28 @@ func (s *Service) window(ctx context.Context, now time.Time) (map[time.Time]map[
 		c.from = latest(boundary.Add(-time.Hour), dayStart)
 		c.to = c.from
 	}
-	var rows []queries.RiverJobMinutesRow
-	err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
-		var err error
-		rows, err = q.RiverJobMinutes(ctx, queries.RiverJobMinutesParams{Since: c.to, Until: now.Add(time.Minute)})
-		return err
-	})
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	fresh := map[time.Time]map[string]*minuteStat{}
-	for _, r := range rows {
-		target := fresh
-		if r.Minute.Before(boundary) {
-			target = c.minutes
+	fresh := c.fresh
+	if fresh == nil || now.Sub(c.freshAt) >= freshFor || now.Before(c.freshAt) || boundary.After(c.to) {
+		var rows []queries.RiverJobMinutesRow
+		err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
+			var err error
+			rows, err = q.RiverJobMinutes(ctx, queries.RiverJobMinutesParams{Since: c.to, Until: now.Add(time.Minute)})
+			return err
+		})
+		if err != nil {
+			return nil, time.Time{}, err
 		}
-		add(target, r)
+		fresh = map[time.Time]map[string]*minuteStat{}
+		for _, r := range rows {
+			target := fresh
+			if r.Minute.Before(boundary) {
+				target = c.minutes
+			}
+			add(target, r)
+		}
+		c.to = latest(c.to, boundary)
+		c.fresh, c.freshAt = fresh, now
 	}
-	c.to = latest(c.to, boundary)
 	for m := range c.minutes {
 		if m.Before(dayStart) {
 			delete(c.minutes, m)
