@@ -36,6 +36,11 @@ const envHelp = `  DATABASE_URL          PostgreSQL URL (default postgres://post
   TALLY_CIRCUIT_OPEN_FOR
                         how long the partner circuit breaker, once open (5 failed calls in a row),
                         holds partner jobs back before a probe call (default 30s)
+  TALLY_PARTNER_WORKERS how many partner jobs a worker process runs at once (default 200); keep it
+                        above the payout rate times the partner's latency
+  TALLY_FETCH_COOLDOWN  shortest time between two fetches of a queue's jobs (default 2ms); longer
+                        means fewer queries and later job starts
+  TALLY_FETCH_POLL      how often workers look for jobs whose notification they missed (default 100ms)
 `
 
 // Config is everything tally reads from the environment.
@@ -64,6 +69,9 @@ type Config struct {
 	JobTimeout     time.Duration
 	RescueAfter    time.Duration
 	CircuitOpenFor time.Duration
+	FetchCooldown  time.Duration
+	FetchPoll      time.Duration
+	PartnerWorkers int
 }
 
 func configFromEnv() (Config, error) {
@@ -91,6 +99,8 @@ func configFromEnv() (Config, error) {
 		{"TALLY_JOB_TIMEOUT", &cfg.JobTimeout, false},
 		{"TALLY_RESCUE_AFTER", &cfg.RescueAfter, false},
 		{"TALLY_CIRCUIT_OPEN_FOR", &cfg.CircuitOpenFor, false},
+		{"TALLY_FETCH_COOLDOWN", &cfg.FetchCooldown, false},
+		{"TALLY_FETCH_POLL", &cfg.FetchPoll, false},
 	} {
 		v := strings.TrimSpace(os.Getenv(d.name))
 		if v == "" {
@@ -119,6 +129,11 @@ func configFromEnv() (Config, error) {
 			}
 		}
 	}
+	if v := strings.TrimSpace(os.Getenv("TALLY_PARTNER_WORKERS")); v != "" {
+		if cfg.PartnerWorkers, err = strconv.Atoi(v); err != nil || cfg.PartnerWorkers < 1 || cfg.PartnerWorkers > 10_000 {
+			return cfg, fmt.Errorf("TALLY_PARTNER_WORKERS=%q: want a whole number from 1 to 10000", v)
+		}
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(env("TALLY_LOG_LEVEL", "info"))); err != nil {
 		return cfg, fmt.Errorf("TALLY_LOG_LEVEL: %w", err)
 	}
@@ -133,13 +148,14 @@ func (c Config) log(log *slog.Logger) {
 		"secure_cookies", c.SecureCookies, "trust_proxy", c.TrustProxy, "log_level", c.LogLevel.String(),
 		"statement_timeout", c.StatementTimeout, "shutdown_timeout", c.ShutdownTimeout,
 		"partner_timeout", w.PartnerTimeout, "job_timeout", w.JobTimeout, "rescue_after", w.RescueAfter,
-		"circuit_open_for", w.CircuitOpenFor)
+		"circuit_open_for", w.CircuitOpenFor, "partner_workers", w.PartnerWorkers, "fetch_cooldown", w.FetchCooldown,
+		"fetch_poll", w.FetchPoll)
 }
 
 // jobs is the workers' part of the configuration.
 func (c Config) jobs() jobs.Config {
 	return jobs.Config{PartnerURL: c.PartnerURL, PartnerTimeout: c.PartnerTimeout, JobTimeout: c.JobTimeout, RescueAfter: c.RescueAfter,
-		CircuitOpenFor: c.CircuitOpenFor}
+		CircuitOpenFor: c.CircuitOpenFor, FetchCooldown: c.FetchCooldown, FetchPoll: c.FetchPoll, PartnerWorkers: c.PartnerWorkers}
 }
 
 func redact(dsn string) string {
