@@ -100,7 +100,7 @@ FROM unnest(@errors::text[]) AS e (error);
 -- name: RiverJobCountMatching :one
 SELECT count(*) FROM (
     SELECT 1 FROM river_job j
-    WHERE j.state = ANY(CAST(@states::text[] AS river_job_state[]))
+    WHERE j.state = ANY(river_job_states(@states::text[]))
       AND (sqlc.narg(kind)::text IS NULL OR j.kind = sqlc.narg(kind))
       AND (sqlc.narg(queue)::text IS NULL OR j.queue = sqlc.narg(queue))
       AND (sqlc.narg(reservation)::jsonb IS NULL OR j.metadata @> sqlc.narg(reservation) OR j.args @> sqlc.narg(reservation))

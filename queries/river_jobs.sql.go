@@ -85,7 +85,7 @@ func (q *Queries) RiverJobCountByStateQueue(ctx context.Context, arg RiverJobCou
 const RiverJobCountMatching = `-- name: RiverJobCountMatching :one
 SELECT count(*) FROM (
     SELECT 1 FROM river_job j
-    WHERE j.state = ANY(CAST($1::text[] AS river_job_state[]))
+    WHERE j.state = ANY(river_job_states($1::text[]))
       AND ($2::text IS NULL OR j.kind = $2)
       AND ($3::text IS NULL OR j.queue = $3)
       AND ($4::jsonb IS NULL OR j.metadata @> $4 OR j.args @> $4)
