@@ -258,7 +258,7 @@ func TestCandidateIsBuiltFromChoices(t *testing.T) {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
-	if name := (Candidate{Table: "reservations", Columns: []string{"customer_id"}}).Repeats(tables); name != "reservations_customer_idx" {
+	if name := (Candidate{Table: "reservations", Columns: []string{"customer_id", "id"}}).Repeats(tables); name != "reservations_customer_id_idx" {
 		t.Errorf("repeats %q", name)
 	}
 }

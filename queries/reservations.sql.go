@@ -245,95 +245,6 @@ func (q *Queries) ReservationCountByStatusUnjoined(ctx context.Context, arg Rese
 	return items, nil
 }
 
-const ReservationCountEachStatus = `-- name: ReservationCountEachStatus :many
-SELECT st.status::text AS status, (
-    SELECT count(*) FROM (
-        SELECT 1 FROM reservations r
-        WHERE r.status = st.status
-          AND ($1::bigint IS NULL OR r.slot_id = $1)
-          AND ($2::bigint IS NULL OR r.customer_id = $2)
-          AND ($3::bigint IS NULL OR r.id = $3)
-          AND (NOT $4::boolean
-               OR $5::bigint[] IS NOT NULL AND r.id = ANY($5::bigint[])
-               OR $5::bigint[] IS NULL AND r.id IN (SELECT (j.args->>'reservation_id')::bigint FROM river_job j
-                  WHERE j.kind = 'partner_payout' AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)))
-          AND ($6::bigint IS NULL AND $7::timestamptz IS NULL AND $8::timestamptz IS NULL
-               OR r.slot_id IN (
-                   SELECT s.id FROM slots s
-                   WHERE ($6::bigint IS NULL OR s.resource_id = $6)
-                     AND ($7::timestamptz IS NULL OR s.starts_at >= $7)
-                     AND ($8::timestamptz IS NULL OR s.starts_at < $8)))
-          AND ($9::text IS NULL
-               OR $10::bigint[] IS NOT NULL AND r.id = ANY($10::bigint[])
-                       OR $10::bigint[] IS NULL AND r.customer_id IN (SELECT m.id FROM customers m
-                  WHERE m.name ILIKE '%' || $9 || '%' OR m.email ILIKE '%' || $9 || '%')
-               OR $11::bigint IS NOT NULL AND r.id = $11)
-        LIMIT $12
-    ) capped
-)::bigint AS reservations
-FROM unnest($13::text[]) AS st(status)
-`
-
-type ReservationCountEachStatusParams struct {
-	SlotID        *int64
-	CustomerID    *int64
-	ID            *int64
-	PayoutProblem bool
-	PayoutIds     []int64
-	ResourceID    *int64
-	StartsFrom    *time.Time
-	StartsBefore  *time.Time
-	Search        *string
-	FoundIds      []int64
-	SearchID      *int64
-	Cap           int32
-	Statuses      []string
-}
-
-type ReservationCountEachStatusRow struct {
-	Status       string
-	Reservations int64
-}
-
-// ReservationCountEachStatus counts, status by status, up to @cap reservations each. The tabs
-// no longer use it (past the cap they say "more than" or nothing, rather than keep staff
-// waiting); the query catalogue still offers it. Each status walks its own index ((status, id), (slot_id,
-// status), or a customer's reservations with their status) and stops at @cap; slots are
-// reached only through a semi-join when a filter needs them.
-func (q *Queries) ReservationCountEachStatus(ctx context.Context, arg ReservationCountEachStatusParams) ([]ReservationCountEachStatusRow, error) {
-	rows, err := q.db.Query(ctx, ReservationCountEachStatus,
-		arg.SlotID,
-		arg.CustomerID,
-		arg.ID,
-		arg.PayoutProblem,
-		arg.PayoutIds,
-		arg.ResourceID,
-		arg.StartsFrom,
-		arg.StartsBefore,
-		arg.Search,
-		arg.FoundIds,
-		arg.SearchID,
-		arg.Cap,
-		arg.Statuses,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ReservationCountEachStatusRow{}
-	for rows.Next() {
-		var i ReservationCountEachStatusRow
-		if err := rows.Scan(&i.Status, &i.Reservations); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const ReservationCountTracked = `-- name: ReservationCountTracked :many
 
 SELECT status, sum(reservations)::bigint AS reservations
@@ -437,43 +348,6 @@ func (q *Queries) ReservationDetail(ctx context.Context, id int64) (ReservationD
 		&i.CreatedByEmail,
 	)
 	return i, err
-}
-
-const ReservationEstimateByStatus = `-- name: ReservationEstimateByStatus :many
-SELECT v.status::text AS status, (c.reltuples * st.most_common_freqs[v.n])::bigint AS reservations
-FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_stats st ON st.schemaname = current_schema() AND st.tablename = 'reservations' AND st.attname = 'status'
-CROSS JOIN LATERAL unnest(st.most_common_vals::text::text[]) WITH ORDINALITY AS v(status, n)
-WHERE c.oid = 'reservations'::regclass AND c.reltuples > 0
-`
-
-type ReservationEstimateByStatusRow struct {
-	Status       string
-	Reservations int64
-}
-
-// ReservationEstimateByStatus is the planner's idea of how many reservations have each
-// status: the table's row estimate times each status's share in its statistics. Empty until
-// the table has been analysed. The tabs no longer use it (ReservationCountTracked is exact
-// and cheaper); the query catalogue still offers it, to compare with the kept counts.
-func (q *Queries) ReservationEstimateByStatus(ctx context.Context) ([]ReservationEstimateByStatusRow, error) {
-	rows, err := q.db.Query(ctx, ReservationEstimateByStatus)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ReservationEstimateByStatusRow{}
-	for rows.Next() {
-		var i ReservationEstimateByStatusRow
-		if err := rows.Scan(&i.Status, &i.Reservations); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const ReservationExpireDue = `-- name: ReservationExpireDue :many

@@ -66,17 +66,17 @@ func TestQueryCatalogueAndRuns(t *testing.T) {
 	// The busiest slot's parameter set fills the slot id; the engineer runs it.
 	p = eng.get("/queries/ReservationListNewest?set=busy-slot")
 	slot, _ := p.Doc.Find(`input[name="p2"]`).Attr("value")
-	limit, _ := p.Doc.Find(`input[name="p12"]`).Attr("value")
+	limit, _ := p.Doc.Find(`input[name="p14"]`).Attr("value")
 	if slot == "" || limit != "50" || p.Doc.Find(`[data-testid="run"]`).Length() != 1 {
 		t.Fatalf("busy-slot set: slot %q, limit %q", slot, limit)
 	}
 	form := url.Values{"query": {"ReservationListNewest"}, "verbose": {"on"}, "timeout": {"5s"}}
-	for i := 1; i <= 12; i++ {
+	for i := 1; i <= 14; i++ {
 		form.Set("p"+strconv.Itoa(i), "")
 	}
 	form.Set("p2", slot)
-	form.Set("p10", "false") // payout_problem
-	form.Set("p12", "50")
+	form.Set("p11", "false") // payout_problem
+	form.Set("p14", "50")
 	p = eng.htmx("/queries/explain", form)
 	if p.Status != http.StatusOK || p.Doc.Find(`#bench [data-testid="plan-node"]`).Length() < 4 ||
 		p.Doc.Find(`[data-testid="execution-time"]`).Text() == "" || p.Doc.Find(`[data-testid="plan-json"] pre`).Text() == "" ||
