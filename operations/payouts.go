@@ -53,15 +53,11 @@ func (s *Service) PayoutMarks(ctx context.Context, reservationIDs []int64) (map[
 	if len(reservationIDs) > MaxMarks {
 		reservationIDs = reservationIDs[:MaxMarks]
 	}
-	fragments := make([]string, len(reservationIDs))
-	for i, id := range reservationIDs {
-		fragments[i] = jobs.ReservationMetadata(id)
-	}
 	var rows []queries.RiverJobPayoutProblemsOfRow
 	err := s.read(ctx, func(q *queries.Queries, _ pgx.Tx) error {
 		var err error
 		rows, err = q.RiverJobPayoutProblemsOf(ctx, queries.RiverJobPayoutProblemsOfParams{
-			PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), Fragments: fragments,
+			PayoutKind: jobs.PartnerPayoutArgs{}.Kind(), ReservationIds: reservationIDs,
 		})
 		return err
 	})

@@ -69,22 +69,3 @@ func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) error {
 	)
 	return err
 }
-
-const LedgerSeedSettled = `-- name: LedgerSeedSettled :execrows
-INSERT INTO ledger_entries (txn_id, reservation_id, account, amount_cents, currency, created_at)
-SELECT t.txn_id, r.id, e.account, e.amount_cents, r.currency, r.settled_at
-FROM reservations r
-CROSS JOIN LATERAL (SELECT gen_random_uuid() AS txn_id, (r.amount_cents * $1::bigint + 5000) / 10000 AS fee) t
-CROSS JOIN LATERAL (VALUES ('receivable', r.amount_cents - t.fee), ('fees', t.fee), ('revenue', -r.amount_cents)) e (account, amount_cents)
-WHERE r.status = 'settled' AND e.amount_cents <> 0
-  AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.reservation_id = r.id)
-`
-
-// LedgerSeedSettled posts the settlements of settled reservations that have none (seeding).
-func (q *Queries) LedgerSeedSettled(ctx context.Context, feeBasisPoints int64) (int64, error) {
-	result, err := q.db.Exec(ctx, LedgerSeedSettled, feeBasisPoints)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}

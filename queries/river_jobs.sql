@@ -172,15 +172,15 @@ ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
 LIMIT @max_rows::int;
 
 -- RiverJobPayoutProblemsOf is RiverJobPayoutProblems for the given reservations (a page of
--- the reservations list): found through the metadata each reservation's jobs carry
--- ({"reservation_id": n}, River's GIN index), not by reading every failed payout.
+-- the reservations list): found through the index of payouts in trouble by reservation
+-- (migration 00011), not by reading every failed payout.
 -- name: RiverJobPayoutProblemsOf :many
 SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
        (j.args ->> 'reservation_id')::bigint AS reservation_id, j.id, j.state::text AS state,
        j.attempt, j.max_attempts, coalesce(job_last_error(j.errors), '')::text AS last_error,
        j.scheduled_at, j.finalized_at, (j.metadata ? 'cancel_attempted_at')::boolean AS cancelled_by_operator
 FROM river_job j
-WHERE j.metadata @> ANY(CAST(@fragments::text[] AS jsonb[]))
+WHERE (j.args ->> 'reservation_id')::bigint = ANY(@reservation_ids::bigint[])
   AND j.kind = @payout_kind::text
   AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
 ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC;

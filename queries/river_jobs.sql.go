@@ -503,15 +503,15 @@ SELECT DISTINCT ON ((j.args ->> 'reservation_id')::bigint)
        j.attempt, j.max_attempts, coalesce(job_last_error(j.errors), '')::text AS last_error,
        j.scheduled_at, j.finalized_at, (j.metadata ? 'cancel_attempted_at')::boolean AS cancelled_by_operator
 FROM river_job j
-WHERE j.metadata @> ANY(CAST($1::text[] AS jsonb[]))
+WHERE (j.args ->> 'reservation_id')::bigint = ANY($1::bigint[])
   AND j.kind = $2::text
   AND (j.state IN ('retryable', 'discarded', 'cancelled') OR j.state = 'scheduled' AND j.errors IS NOT NULL)
 ORDER BY (j.args ->> 'reservation_id')::bigint DESC, j.id DESC
 `
 
 type RiverJobPayoutProblemsOfParams struct {
-	Fragments  []string
-	PayoutKind string
+	ReservationIds []int64
+	PayoutKind     string
 }
 
 type RiverJobPayoutProblemsOfRow struct {
@@ -527,10 +527,10 @@ type RiverJobPayoutProblemsOfRow struct {
 }
 
 // RiverJobPayoutProblemsOf is RiverJobPayoutProblems for the given reservations (a page of
-// the reservations list): found through the metadata each reservation's jobs carry
-// ({"reservation_id": n}, River's GIN index), not by reading every failed payout.
+// the reservations list): found through the index of payouts in trouble by reservation
+// (migration 00011), not by reading every failed payout.
 func (q *Queries) RiverJobPayoutProblemsOf(ctx context.Context, arg RiverJobPayoutProblemsOfParams) ([]RiverJobPayoutProblemsOfRow, error) {
-	rows, err := q.db.Query(ctx, RiverJobPayoutProblemsOf, arg.Fragments, arg.PayoutKind)
+	rows, err := q.db.Query(ctx, RiverJobPayoutProblemsOf, arg.ReservationIds, arg.PayoutKind)
 	if err != nil {
 		return nil, err
 	}
