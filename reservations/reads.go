@@ -231,7 +231,7 @@ func (s *Service) read(ctx context.Context, fn func(q *queries.Queries) error) e
 	if err := q.ReservationReadSettings(ctx); err != nil {
 		return err
 	}
-	return fn(q) // rolled back: a read has nothing to keep, and a count past its budget aborted it
+	return fn(q) // rolled back: a read has nothing to keep
 }
 
 // searchCustomersMax is how many customers a search may find and still be looked up by id.

@@ -81,7 +81,9 @@ func runSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, o
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tally seed [flags]\n\nFills the database with a demo business. Safe to run again: without -reservations it adds\n"+
 			"nothing once there is data. A volume at least as large as what is there is loaded without the\n"+
-			"tables' indexes and foreign keys, rebuilt after: those tables are locked until it commits.\n\nFlags:")
+			"tables' indexes and foreign keys, rebuilt after: those tables, and the users and resources their\n"+
+			"keys point at, are locked until it commits (sign-in waits): seed a volume before serving, not\n"+
+			"beside a console in use.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	demo := fs.Bool("demo-accounts", false, "also create the demo accounts (one per role, password "+accounts.DemoPassword+")")
