@@ -16,27 +16,29 @@ import (
 type action func(context.Context, reservations.Actor, string, int64) (reservations.Outcome, error)
 
 func (s *Server) reservationApprove(c echo.Context) error {
-	return s.reservationAct(c, s.bookings.Approve)
+	return s.reservationAct(c, "approve", s.bookings.Approve)
 }
 func (s *Server) reservationReject(c echo.Context) error {
-	return s.reservationAct(c, s.bookings.Reject)
+	return s.reservationAct(c, "reject", s.bookings.Reject)
 }
 func (s *Server) reservationCancel(c echo.Context) error {
-	return s.reservationAct(c, s.bookings.Cancel)
+	return s.reservationAct(c, "cancel", s.bookings.Cancel)
 }
 func (s *Server) reservationSettle(c echo.Context) error {
-	return s.reservationAct(c, s.bookings.Settle)
+	return s.reservationAct(c, "settle", s.bookings.Settle)
 }
 
 // reservationAct runs one action on one reservation. From a list row (htmx, view=row) it
 // answers with the row as it now is and a flash; from the reservation's page, a redirect
-// back to it with the outcome, or with the reason it was refused.
-func (s *Server) reservationAct(c echo.Context, act action) error {
+// back to it with the outcome, or with the reason it was refused. name labels its outcome
+// in /metrics.
+func (s *Server) reservationAct(c echo.Context, name string, act action) error {
 	id, err := pathID(c, "reservation")
 	if err != nil {
 		return err
 	}
 	out, err := act(c.Request().Context(), s.actor(c), idempotencyKey(c), id)
+	s.metrics.Action(name, out.Replayed, err)
 	asRow := isHTMX(c) && c.FormValue("view") == "row"
 	switch {
 	case asRow && tally.ErrorCode(err) == tally.ECONFLICT:
